@@ -1,0 +1,69 @@
+# stt-gateway: build, test, run and benchmark everything on loopback.
+# Every recipe runs on a JDK 25+: JAVA_HOME when it already is one, else Temurin 25 under /usr/lib/jvm.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+java_major = $(shell "$(1)/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = \([0-9]*\).*/\1/p')
+ifneq ($(JAVA_HOME),)
+  ifeq ($(shell [ "$(call java_major,$(JAVA_HOME))" -ge 25 ] 2>/dev/null && echo ok),ok)
+    JDK := $(JAVA_HOME)
+  endif
+endif
+ifeq ($(JDK),)
+  JDK := $(firstword $(wildcard /usr/lib/jvm/temurin-25*) $(wildcard /usr/lib/jvm/*-25*) $(wildcard /usr/lib/jvm/jdk-25*))
+endif
+ifeq ($(JDK),)
+  $(error No JDK 25 found: set JAVA_HOME to a JDK 25+ or install Temurin 25 under /usr/lib/jvm)
+endif
+export JAVA_HOME := $(JDK)
+export PATH := $(JDK)/bin:$(PATH)
+
+MVN := mvn -B
+JARS := inference-sim/target/inference-sim.jar gateway-nio/target/gateway-nio.jar loadgen/target/loadgen.jar
+SOURCES := pom.xml $(wildcard */pom.xml) $(shell find inference-sim/src gateway-nio/src loadgen/src -type f 2>/dev/null)
+
+.PHONY: build test clean jdk run-sim run-gateway run-loadgen conformance bench ladder compare jmh
+
+jdk: ## print the JDK every target uses
+	@echo "JAVA_HOME=$(JAVA_HOME)"; java -version
+
+build: $(JARS) ## build the three runnable jars (tests skipped)
+
+$(JARS) &: $(SOURCES)
+	$(MVN) -DskipTests package
+
+test: ## unit, integration and smoke-bench tests (the CI command)
+	$(MVN) verify
+	scripts/test-scripts.sh
+
+clean:
+	$(MVN) -q clean
+	rm -rf target
+
+run-sim: build ## inference-sim in the foreground (env: PORT, MODEL_DELAY_MS, ... see PROTOCOL.md §5)
+	java $(SIM_JAVA_OPTS) -jar inference-sim/target/inference-sim.jar
+
+run-gateway: build ## gateway-nio in the foreground (env: PORT, INFERENCE_URL, WORKER_THREADS, ...)
+	java $(GATEWAY_JAVA_OPTS) -jar gateway-nio/target/gateway-nio.jar
+
+run-loadgen: build ## loadgen with ARGS, e.g. make run-loadgen ARGS="run --sessions 100"
+	java $(LOADGEN_JAVA_OPTS) -jar loadgen/target/loadgen.jar $(ARGS)
+
+conformance: build ## black-box conformance checks against URL (default: a gateway on :8080)
+	java -jar loadgen/target/loadgen.jar conformance --url $(or $(URL),ws://127.0.0.1:8080/ws/stt)
+
+bench: build ## one benchmark point: make bench SESSIONS=4000 (see scripts/bench.sh for variables)
+	scripts/bench.sh
+
+ladder: build ## capacity sweep: make ladder POINTS="250 500 1000"
+	scripts/ladder.sh
+
+compare: ## two reports side by side: make compare A=results/x B=results/y
+	scripts/compare.sh "$(A)" "$(B)"
+
+jmh: ## JMH benchmarks of MODULE (default gateway-nio); ARGS go to JMH, e.g. ARGS="-prof gc"
+	$(MVN) -q -pl $(or $(MODULE),gateway-nio) -am -DskipTests test-compile dependency:build-classpath \
+	  -Dmdep.includeScope=test -Dmdep.outputFile=target/test-classpath.txt
+	cd $(or $(MODULE),gateway-nio) && java -cp "target/test-classes:target/classes:$$(cat target/test-classpath.txt)" \
+	  org.openjdk.jmh.Main $(ARGS)
