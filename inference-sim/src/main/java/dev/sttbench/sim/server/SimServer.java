@@ -1,0 +1,80 @@
+package dev.sttbench.sim.server;
+
+import dev.sttbench.sim.SimConfig;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+import java.net.InetSocketAddress;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/** The Netty server: WORKER_THREADS event loops that accept, parse, compute and answer. */
+public final class SimServer implements AutoCloseable
+{
+    private static final int ACCEPT_BACKLOG = 4096;
+
+    private final EventLoopGroup group;
+    private final Channel serverChannel;
+    private final InferenceEndpoint endpoint;
+
+    private SimServer(final EventLoopGroup group, final Channel serverChannel, final InferenceEndpoint endpoint)
+    {
+        this.group = group;
+        this.serverChannel = serverChannel;
+        this.endpoint = endpoint;
+    }
+
+    /**
+     * Bind and start serving.
+     *
+     * @param config configuration.
+     * @param seed   seeds the per-loop latency model generators.
+     * @return the running server.
+     * @throws IllegalStateException when the address cannot be bound.
+     */
+    public static SimServer start(final SimConfig config, final SplittableRandom seed)
+    {
+        final InferenceEndpoint endpoint = new InferenceEndpoint(config, seed);
+        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(
+            config.workerThreads(), new DefaultThreadFactory("inference-sim"), NioIoHandler.newFactory());
+        final InetSocketAddress address = new InetSocketAddress(config.bindAddress(), config.port());
+        final ChannelFuture bind = new ServerBootstrap()
+            .group(group)
+            .channel(NioServerSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, ACCEPT_BACKLOG)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(new SimChannelInitializer(endpoint))
+            .bind(address)
+            .awaitUninterruptibly();
+        if (!bind.isSuccess())
+        {
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
+            throw new IllegalStateException("cannot listen on " + address + ": " + bind.cause(), bind.cause());
+        }
+        return new SimServer(group, bind.channel(), endpoint);
+    }
+
+    public int port()
+    {
+        return ((InetSocketAddress)serverChannel.localAddress()).getPort();
+    }
+
+    public InferenceEndpoint endpoint()
+    {
+        return endpoint;
+    }
+
+    /** Stop accepting, then stop the loops; responses still waiting on the model are dropped. */
+    public void close()
+    {
+        serverChannel.close().syncUninterruptibly();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}
