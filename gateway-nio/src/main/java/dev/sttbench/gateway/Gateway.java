@@ -1,0 +1,170 @@
+package dev.sttbench.gateway;
+
+import dev.sttbench.gateway.config.GatewayConfig;
+import dev.sttbench.gateway.inference.InferenceClient;
+import dev.sttbench.gateway.metrics.LoopMetrics;
+import dev.sttbench.gateway.metrics.MetricsRenderer;
+import dev.sttbench.gateway.server.EventLoop;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.net.http.HttpClient;
+import java.nio.channels.ServerSocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The gateway: {@code WORKER_THREADS} event loops, each with its own {@code SO_REUSEPORT} listener on the same
+ * port (the kernel spreads connections over them), sharing one HTTP/2 inference client.
+ */
+public final class Gateway implements AutoCloseable
+{
+    /** What a JVM running the gateway in-process needs; the jar's manifest carries the same. */
+    public static final String JVM_FLAGS =
+        "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED --enable-native-access=ALL-UNNAMED";
+
+    private static final int ACCEPT_BACKLOG = 4096;
+
+    private final GatewayConfig config;
+    private final InferenceClient inference;
+    private final List<EventLoop> loops = new ArrayList<>();
+    private final List<LoopMetrics> loopMetrics = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final int port;
+    private final HttpClient.Version inferenceVersion;
+    private boolean closed;
+
+    private Gateway(final GatewayConfig config) throws IOException
+    {
+        this.config = config;
+        inference = new InferenceClient(config.inferenceUrl(), config.cpuPasses(), config.inferenceTimeoutMs());
+        int boundPort = config.port();
+        try
+        {
+            for (int i = 0; i < config.workerThreads(); i++)
+            {
+                final ServerSocketChannel listener = ServerSocketChannel.open();
+                listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                if (config.workerThreads() > 1)
+                {
+                    listener.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+                }
+                listener.bind(new InetSocketAddress(config.bindAddress(), boundPort), ACCEPT_BACKLOG);
+                boundPort = ((InetSocketAddress)listener.getLocalAddress()).getPort();
+                final EventLoop loop = new EventLoop(i, config, listener, inference, this::metricsText, this::healthJson);
+                loops.add(loop);
+                loopMetrics.add(loop.metrics());
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            inference.close();
+            for (final EventLoop loop : loops)
+            {
+                loop.releaseMemory();
+            }
+            throw ex;
+        }
+        port = boundPort;
+        inferenceVersion = inference.warmUp();
+        for (final EventLoop loop : loops)
+        {
+            final Thread thread = new Thread(loop, "event-loop-" + loop.index());
+            threads.add(thread);
+            thread.start();
+        }
+    }
+
+    /** Bind, preallocate and start the loops; returns once connections are accepted. */
+    public static Gateway start(final GatewayConfig config)
+    {
+        if (!Object.class.getModule().isExported("jdk.internal.misc", Gateway.class.getModule()))
+        {
+            throw new IllegalStateException("gateway-nio needs the JVM flags " + JVM_FLAGS +
+                " (Agrona 2.x buffers use jdk.internal.misc.Unsafe; the session slab is mapped through FFM)");
+        }
+        try
+        {
+            return new Gateway(config);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("gateway failed to start on port " + config.port(), ex);
+        }
+    }
+
+    public int port()
+    {
+        return port;
+    }
+
+    /** The protocol the startup warm-up negotiated with the inference service, or null if it was down. */
+    public HttpClient.Version inferenceVersion()
+    {
+        return inferenceVersion;
+    }
+
+    public String metricsText()
+    {
+        return MetricsRenderer.render(loopMetrics, inference.inFlight());
+    }
+
+    private String healthJson()
+    {
+        long sessions = 0;
+        for (final LoopMetrics metrics : loopMetrics)
+        {
+            sessions += metrics.get(LoopMetrics.SESSIONS);
+        }
+        return "{\"ok\":true,\"sessions\":" + sessions + "}";
+    }
+
+    /**
+     * Graceful stop (the SIGTERM path): stop accepting, let in-flight batches resolve within
+     * INFERENCE_TIMEOUT_MS, close sessions with 1001, then release the client and the memory.
+     */
+    public synchronized void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        for (final EventLoop loop : loops)
+        {
+            loop.drain();
+        }
+        try
+        {
+            for (final EventLoop loop : loops)
+            {
+                loop.awaitStopped();
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        if (inference.closeAndAwait())
+        {
+            for (final EventLoop loop : loops)
+            {
+                loop.releaseMemory();
+            }
+        }
+    }
+
+    String describe()
+    {
+        final long reserved = config.slabBytesPerLoop() * config.workerThreads();
+        return "config " + config + "\n" +
+            "memory reserved off-heap " + (reserved >> 20) + " MiB = " + config.workerThreads() + " loops x " +
+            config.sessionsPerLoop() + " sessions x " + config.sessionBytes() + " B (ring " +
+            config.sessionBufferFrames() + " frames + outbound " + config.outboundBufferBytes() +
+            " B); pages committed on first touch\n" +
+            "inference " + config.inferenceUrl() + " warm-up protocol " +
+            (null == inferenceVersion ? "unreachable (will retry per flush)" : inferenceVersion);
+    }
+}

@@ -1,0 +1,211 @@
+package dev.sttbench.gateway.config;
+
+import java.net.URI;
+import java.util.Map;
+
+/**
+ * Gateway configuration from the environment (PROTOCOL.md §5 plus sizing knobs). Every value is validated;
+ * a malformed one fails with {@code IllegalArgumentException("VAR: why")} rather than falling back silently.
+ */
+public final class GatewayConfig
+{
+    /** Bytes of one audio frame: 20 ms of 16 kHz mono s16le. */
+    public static final int FRAME_BYTES = 640;
+    /** See {@link #loopPacingMicros()}. */
+    public static final int DEFAULT_LOOP_PACING_US = 0;
+
+    private final String bindAddress;
+    private final int port;
+    private final URI inferenceUrl;
+    private final int cpuPasses;
+    private final long modelDelayMs;
+    private final int flushIntervalMs;
+    private final int flushPhaseJitterMs;
+    private final int inferenceTimeoutMs;
+    private final int workerThreads;
+    private final int maxSessions;
+    private final int sessionBufferFrames;
+    private final int outboundBufferBytes;
+    private final int loopPacingMicros;
+
+    private GatewayConfig(final Map<String, String> env)
+    {
+        bindAddress = string(env, "BIND_ADDRESS", "127.0.0.1");
+        port = intInRange(env, "PORT", 8080, 0, 65535);
+        inferenceUrl = httpUri(env, "INFERENCE_URL", "http://127.0.0.1:9000");
+        cpuPasses = intInRange(env, "CPU_PASSES", 4, 0, Integer.MAX_VALUE);
+        modelDelayMs = intInRange(env, "MODEL_DELAY_MS", 75, 0, Integer.MAX_VALUE);
+        flushIntervalMs = intInRange(env, "FLUSH_INTERVAL_MS", 1000, 1, 3_600_000);
+        flushPhaseJitterMs = intInRange(env, "FLUSH_PHASE_JITTER_MS", 1000, 0, 3_600_000);
+        inferenceTimeoutMs = intInRange(env, "INFERENCE_TIMEOUT_MS", 2000, 1, 3_600_000);
+        workerThreads = intInRange(env, "WORKER_THREADS", Runtime.getRuntime().availableProcessors(), 1, 1024);
+        maxSessions = intInRange(env, "MAX_SESSIONS", 10_000, 1, 1_000_000);
+        sessionBufferFrames = intInRange(env, "SESSION_BUFFER_FRAMES", 256, 2, 65_536);
+        outboundBufferBytes = intInRange(env, "OUTBOUND_BUFFER_BYTES", 16 * 1024, 8 * 1024, 16 * 1024 * 1024);
+        loopPacingMicros = intInRange(env, "LOOP_PACING_US", DEFAULT_LOOP_PACING_US, 0, 100_000);
+        if (slabBytesPerLoop() > Integer.MAX_VALUE)
+        {
+            throw new IllegalArgumentException("MAX_SESSIONS: " + maxSessions + " sessions of "
+                + sessionBytes() + " bytes exceed the 2 GiB a loop can address; raise WORKER_THREADS or lower it");
+        }
+    }
+
+    public static GatewayConfig fromEnv(final Map<String, String> env)
+    {
+        return new GatewayConfig(env);
+    }
+
+    public String bindAddress()
+    {
+        return bindAddress;
+    }
+
+    public int port()
+    {
+        return port;
+    }
+
+    public URI inferenceUrl()
+    {
+        return inferenceUrl;
+    }
+
+    public int cpuPasses()
+    {
+        return cpuPasses;
+    }
+
+    public long modelDelayMs()
+    {
+        return modelDelayMs;
+    }
+
+    public int flushIntervalMs()
+    {
+        return flushIntervalMs;
+    }
+
+    public int flushPhaseJitterMs()
+    {
+        return flushPhaseJitterMs;
+    }
+
+    public int inferenceTimeoutMs()
+    {
+        return inferenceTimeoutMs;
+    }
+
+    public int workerThreads()
+    {
+        return workerThreads;
+    }
+
+    public int maxSessions()
+    {
+        return maxSessions;
+    }
+
+    public int sessionBufferFrames()
+    {
+        return sessionBufferFrames;
+    }
+
+    public int outboundBufferBytes()
+    {
+        return outboundBufferBytes;
+    }
+
+    /**
+     * Shortest period of one event-loop iteration: a loop that finished early waits out the rest, so the next
+     * {@code epoll_wait} returns more ready sockets and each read finds more frames (fewer syscalls per frame),
+     * at the cost of up to this much added latency. 0 = never wait.
+     */
+    public int loopPacingMicros()
+    {
+        return loopPacingMicros;
+    }
+
+    /** Sessions each loop can hold: MAX_SESSIONS split evenly, rounded up. */
+    public int sessionsPerLoop()
+    {
+        return (maxSessions + workerThreads - 1) / workerThreads;
+    }
+
+    /** Off-heap bytes of one session: audio ring, per-slot arrival times, outbound buffer. */
+    public long sessionBytes()
+    {
+        return (long)sessionBufferFrames * (FRAME_BYTES + Long.BYTES) + outboundBufferBytes;
+    }
+
+    public long slabBytesPerLoop()
+    {
+        return sessionsPerLoop() * sessionBytes();
+    }
+
+    public String toString()
+    {
+        return "BIND_ADDRESS=" + bindAddress + " PORT=" + port + " INFERENCE_URL=" + inferenceUrl +
+            " CPU_PASSES=" + cpuPasses + " MODEL_DELAY_MS=" + modelDelayMs +
+            " FLUSH_INTERVAL_MS=" + flushIntervalMs + " FLUSH_PHASE_JITTER_MS=" + flushPhaseJitterMs +
+            " INFERENCE_TIMEOUT_MS=" + inferenceTimeoutMs + " WORKER_THREADS=" + workerThreads +
+            " MAX_SESSIONS=" + maxSessions + " SESSION_BUFFER_FRAMES=" + sessionBufferFrames +
+            " OUTBOUND_BUFFER_BYTES=" + outboundBufferBytes + " LOOP_PACING_US=" + loopPacingMicros;
+    }
+
+    private static String string(final Map<String, String> env, final String name, final String defaultValue)
+    {
+        final String value = env.get(name);
+        if (null == value)
+        {
+            return defaultValue;
+        }
+        if (value.isBlank())
+        {
+            throw new IllegalArgumentException(name + ": must not be blank");
+        }
+        return value.trim();
+    }
+
+    private static int intInRange(
+        final Map<String, String> env, final String name, final int defaultValue, final int min, final int max)
+    {
+        final String value = env.get(name);
+        if (null == value)
+        {
+            return defaultValue;
+        }
+        final int parsed;
+        try
+        {
+            parsed = Integer.parseInt(value.trim());
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException(name + ": not an integer: '" + value + "'");
+        }
+        if (parsed < min || parsed > max)
+        {
+            throw new IllegalArgumentException(name + ": " + parsed + " is outside [" + min + ", " + max + "]");
+        }
+        return parsed;
+    }
+
+    private static URI httpUri(final Map<String, String> env, final String name, final String defaultValue)
+    {
+        final String value = string(env, name, defaultValue);
+        final URI uri;
+        try
+        {
+            uri = new URI(value);
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalArgumentException(name + ": not a URI: '" + value + "'");
+        }
+        if (!"http".equals(uri.getScheme()) || null == uri.getHost())
+        {
+            throw new IllegalArgumentException(name + ": must be http://host[:port], got '" + value + "'");
+        }
+        return uri;
+    }
+}

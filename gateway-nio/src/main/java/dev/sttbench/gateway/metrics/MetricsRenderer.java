@@ -1,0 +1,84 @@
+package dev.sttbench.gateway.metrics;
+
+import dev.sttbench.gateway.protocol.ErrorKind;
+
+import java.util.List;
+
+/** Prometheus text exposition of all loops' counters. */
+public final class MetricsRenderer
+{
+    private MetricsRenderer()
+    {
+    }
+
+    public static String render(final List<LoopMetrics> loops, final long inferenceRequestsInFlight)
+    {
+        final StringBuilder out = new StringBuilder(4096);
+        out.append("# TYPE gateway_sessions gauge\n");
+        for (int loop = 0; loop < loops.size(); loop++)
+        {
+            out.append("gateway_sessions{loop=\"").append(loop).append("\"} ")
+                .append(loops.get(loop).get(LoopMetrics.SESSIONS)).append('\n');
+        }
+        counter(out, loops, "gateway_frames_in_total", LoopMetrics.FRAMES_IN);
+        counter(out, loops, "gateway_flushes_total", LoopMetrics.FLUSHES);
+        counter(out, loops, "gateway_flushes_skipped_total", LoopMetrics.FLUSHES_SKIPPED);
+        counter(out, loops, "gateway_partials_total", LoopMetrics.PARTIALS);
+        counter(out, loops, "gateway_frames_shed_total", LoopMetrics.FRAMES_SHED);
+        counter(out, loops, "gateway_outbound_drops_total", LoopMetrics.OUTBOUND_DROPS);
+        counter(out, loops, "gateway_upgrades_rejected_total", LoopMetrics.UPGRADES_REJECTED);
+        counter(out, loops, "gateway_protocol_closes_total", LoopMetrics.PROTOCOL_CLOSES);
+        counter(out, loops, "gateway_late_completions_discarded_total", LoopMetrics.LATE_COMPLETIONS);
+        out.append("# TYPE gateway_buffer_frames gauge\ngateway_buffer_frames ")
+            .append(sum(loops, LoopMetrics.BUFFERED_FRAMES)).append('\n');
+        out.append("# TYPE gateway_inference_requests_in_flight gauge\ngateway_inference_requests_in_flight ")
+            .append(inferenceRequestsInFlight).append('\n');
+
+        out.append("# TYPE gateway_error_frames_total counter\n");
+        for (int kind = 0; kind < ErrorKind.count(); kind++)
+        {
+            long total = 0;
+            for (final LoopMetrics metrics : loops)
+            {
+                total += metrics.errorFrames(ErrorKind.of(kind));
+            }
+            out.append("gateway_error_frames_total{kind=\"").append(ErrorKind.of(kind).kind()).append("\"} ")
+                .append(total).append('\n');
+        }
+
+        out.append("# TYPE gateway_flush_lateness_ms histogram\n");
+        long cumulative = 0;
+        for (int bucket = 0; bucket <= LoopMetrics.LATENESS_BOUNDS_MS.length; bucket++)
+        {
+            for (final LoopMetrics metrics : loops)
+            {
+                cumulative += metrics.latenessBucket(bucket);
+            }
+            out.append("gateway_flush_lateness_ms_bucket{le=\"")
+                .append(bucket < LoopMetrics.LATENESS_BOUNDS_MS.length ?
+                    Long.toString(LoopMetrics.LATENESS_BOUNDS_MS[bucket]) : "+Inf")
+                .append("\"} ").append(cumulative).append('\n');
+        }
+        out.append("gateway_flush_lateness_ms_sum ")
+            .append(sum(loops, LoopMetrics.FLUSH_LATENESS_SUM_MICROS) / 1000.0).append('\n');
+        out.append("gateway_flush_lateness_ms_count ")
+            .append(sum(loops, LoopMetrics.FLUSH_LATENESS_COUNT)).append('\n');
+        return out.toString();
+    }
+
+    private static void counter(final StringBuilder out, final List<LoopMetrics> loops, final String name, final int id)
+    {
+        out.append("# TYPE ").append(name).append(" counter\n").append(name).append(' ')
+            .append(sum(loops, id)).append('\n');
+    }
+
+    private static long sum(final List<LoopMetrics> loops, final int id)
+    {
+        long total = 0;
+        for (final LoopMetrics metrics : loops)
+        {
+            total += metrics.get(id);
+        }
+        return total;
+    }
+}

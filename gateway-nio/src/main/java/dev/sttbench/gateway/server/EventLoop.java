@@ -1,0 +1,419 @@
+package dev.sttbench.gateway.server;
+
+import dev.sttbench.gateway.config.GatewayConfig;
+import dev.sttbench.gateway.inference.CompletionSink;
+import dev.sttbench.gateway.inference.InferenceClient;
+import dev.sttbench.gateway.inference.InferenceCompletion;
+import dev.sttbench.gateway.metrics.LoopMetrics;
+import dev.sttbench.gateway.session.LoopResources;
+import dev.sttbench.gateway.session.Session;
+import dev.sttbench.gateway.session.SessionSlots;
+import dev.sttbench.gateway.session.SessionTimers;
+import dev.sttbench.gateway.websocket.Handshake;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.jctools.queues.MessagePassingQueue;
+import org.jctools.queues.MpscUnboundedXaddArrayQueue;
+
+import java.io.IOException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * One event loop: a thread owning a {@link Selector}, its own {@code SO_REUSEPORT} listener, a read buffer, a
+ * timer wheel, an MPSC completion queue and its sessions for their whole life. It also routes the few plain
+ * HTTP requests (/ws/stt upgrade, /health, /metrics, 400/404/405/503).
+ */
+public final class EventLoop implements Runnable, CompletionSink
+{
+    private static final int READ_BUFFER_BYTES = 256 * 1024;
+    private static final int COMPLETION_QUEUE_CHUNK = 1024;
+    /** Select timeout while timers are pending: about one wheel tick. */
+    private static final long TIMER_SELECT_MS = 1;
+    private static final long DRAIN_SELECT_MS = 10;
+    private static final long CLOSE_GRACE_NANOS = 1_500_000_000L;
+    private static final long RESOLVE_GRACE_NANOS = 500_000_000L;
+
+    private final int index;
+    private final GatewayConfig config;
+    private final Selector selector;
+    private final ServerSocketChannel listener;
+    private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    private final UnsafeBuffer readView = new UnsafeBuffer(readBuffer);
+    private final MpscUnboundedXaddArrayQueue<InferenceCompletion> completions =
+        new MpscUnboundedXaddArrayQueue<>(COMPLETION_QUEUE_CHUNK);
+    private final AtomicBoolean wakeupPending = new AtomicBoolean();
+    private final LoopMetrics metrics = new LoopMetrics();
+    private final SessionSlots slots;
+    private final SessionTimers timers;
+    private final LoopResources resources;
+    private final Handshake handshake = new Handshake();
+    private final Supplier<String> metricsText;
+    private final Supplier<String> healthJson;
+    private final Consumer<SelectionKey> onSelected = this::onSelected;
+    private final MessagePassingQueue.Consumer<InferenceCompletion> onCompletion = this::onCompletion;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    private final long pacingNanos;
+
+    private volatile boolean drainRequested;
+    private int drainPhase;
+    private long drainDeadlineNanos;
+
+    public EventLoop(
+        final int index,
+        final GatewayConfig config,
+        final ServerSocketChannel listener,
+        final InferenceClient inference,
+        final Supplier<String> metricsText,
+        final Supplier<String> healthJson) throws IOException
+    {
+        this.index = index;
+        this.config = config;
+        this.listener = listener;
+        this.metricsText = metricsText;
+        this.healthJson = healthJson;
+        pacingNanos = config.loopPacingMicros() * 1_000L;
+        selector = Selector.open();
+        listener.configureBlocking(false);
+        listener.register(selector, SelectionKey.OP_ACCEPT);
+        slots = new SessionSlots(config);
+        timers = new SessionTimers(System.nanoTime());
+        resources = new LoopResources(config, metrics, inference, this, timers, slots);
+    }
+
+    public LoopMetrics metrics()
+    {
+        return metrics;
+    }
+
+    public int index()
+    {
+        return index;
+    }
+
+    /** From an HTTP client thread: enqueue, and wake the selector only if no wakeup is already pending. */
+    public void post(final InferenceCompletion completion)
+    {
+        completions.offer(completion);
+        if (wakeupPending.compareAndSet(false, true))
+        {
+            selector.wakeup();
+        }
+    }
+
+    /** Stop accepting, let in-flight batches resolve, then close every session with 1001. */
+    public void drain()
+    {
+        drainRequested = true;
+        selector.wakeup();
+    }
+
+    public void awaitStopped() throws InterruptedException
+    {
+        stopped.await();
+    }
+
+    /** Release the off-heap slab; only once nothing can read it any more. */
+    public void releaseMemory()
+    {
+        slots.close();
+    }
+
+    public void run()
+    {
+        try
+        {
+            while (true)
+            {
+                final long iterationStartNanos = System.nanoTime();
+                final long selectMs = drainRequested ? DRAIN_SELECT_MS : timers.isEmpty() ? 0 : TIMER_SELECT_MS;
+                selector.select(onSelected, selectMs);
+                wakeupPending.set(false);
+                completions.drain(onCompletion);
+                final long now = System.nanoTime();
+                timers.poll(now);
+                if (drainRequested && drainStep(now))
+                {
+                    break;
+                }
+                // parkNanos may return early: wait out the whole pacing period.
+                long pauseNanos;
+                while ((pauseNanos = iterationStartNanos + pacingNanos - System.nanoTime()) > 0)
+                {
+                    LockSupport.parkNanos(pauseNanos);
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            System.err.println("event loop " + index + " failed: " + ex);
+        }
+        finally
+        {
+            closeAll();
+            stopped.countDown();
+        }
+    }
+
+    private void onCompletion(final InferenceCompletion completion)
+    {
+        completion.caller().onInferenceCompletion(completion);
+    }
+
+    private void onSelected(final SelectionKey key)
+    {
+        if (!key.isValid())
+        {
+            return;
+        }
+        final Object attachment = key.attachment();
+        final int ready = key.readyOps();
+        if (attachment instanceof Session session)
+        {
+            if ((ready & SelectionKey.OP_WRITE) != 0)
+            {
+                session.onWritable();
+            }
+            if ((ready & SelectionKey.OP_READ) != 0 && !session.isClosed())
+            {
+                readSession((SocketChannel)key.channel(), session);
+            }
+        }
+        else if (attachment instanceof HttpConnection connection)
+        {
+            readHttp(key, connection);
+        }
+        else if ((ready & SelectionKey.OP_ACCEPT) != 0)
+        {
+            accept();
+        }
+    }
+
+    private void accept()
+    {
+        try
+        {
+            SocketChannel channel;
+            while (null != (channel = listener.accept()))
+            {
+                channel.configureBlocking(false);
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                channel.register(selector, SelectionKey.OP_READ, new HttpConnection());
+            }
+        }
+        catch (final IOException ex)
+        {
+            System.err.println("event loop " + index + " accept failed: " + ex);
+        }
+    }
+
+    /**
+     * Read all the socket holds: a read that fills the buffer is followed by another, a short read means the
+     * socket is drained (no extra read just to see 0: that would cost a syscall per frame).
+     */
+    private void readSession(final SocketChannel channel, final Session session)
+    {
+        while (true)
+        {
+            readBuffer.clear();
+            final int read;
+            try
+            {
+                read = channel.read(readBuffer);
+            }
+            catch (final IOException ex)
+            {
+                session.onEndOfStream();
+                return;
+            }
+            if (read < 0)
+            {
+                session.onEndOfStream();
+                return;
+            }
+            if (read > 0)
+            {
+                session.onBytes(readView, 0, read, System.nanoTime());
+            }
+            if (read < READ_BUFFER_BYTES || session.isClosed())
+            {
+                return;
+            }
+        }
+    }
+
+    private void readHttp(final SelectionKey key, final HttpConnection connection)
+    {
+        final SocketChannel channel = (SocketChannel)key.channel();
+        readBuffer.clear();
+        final int read;
+        try
+        {
+            read = channel.read(readBuffer);
+        }
+        catch (final IOException ex)
+        {
+            closeChannel(key);
+            return;
+        }
+        if (read < 0)
+        {
+            closeChannel(key);
+            return;
+        }
+        readBuffer.flip();
+        final int headEnd = connection.append(readBuffer);
+        if (HttpConnection.INCOMPLETE == headEnd)
+        {
+            return;
+        }
+        if (HttpConnection.TOO_LONG == headEnd || !handshake.parse(connection.bytes(), headEnd))
+        {
+            respondAndClose(key, HttpResponses.BAD_REQUEST);
+            return;
+        }
+        if (!"GET".equals(handshake.method()))
+        {
+            respondAndClose(key, HttpResponses.METHOD_NOT_ALLOWED);
+            return;
+        }
+        switch (handshake.path())
+        {
+            case "/ws/stt" -> upgrade(key, connection, headEnd);
+            case "/health" -> respondAndClose(key, HttpResponses.ok("application/json", healthJson.get()));
+            case "/metrics" -> respondAndClose(
+                key, HttpResponses.ok("text/plain; version=0.0.4; charset=utf-8", metricsText.get()));
+            default -> respondAndClose(key, HttpResponses.NOT_FOUND);
+        }
+    }
+
+    private void upgrade(final SelectionKey key, final HttpConnection connection, final int headEnd)
+    {
+        if (!handshake.isValidUpgrade())
+        {
+            respondAndClose(key, HttpResponses.BAD_REQUEST);
+            return;
+        }
+        final int slot = 0 == drainPhase ? slots.acquire() : -1;
+        if (slot < 0)
+        {
+            metrics.increment(LoopMetrics.UPGRADES_REJECTED);
+            respondAndClose(key, HttpResponses.SERVICE_UNAVAILABLE);
+            return;
+        }
+        final SocketChannel channel = (SocketChannel)key.channel();
+        final ByteBuffer response = ByteBuffer.wrap(handshake.switchingProtocolsResponse());
+        try
+        {
+            channel.write(response);
+        }
+        catch (final IOException ex)
+        {
+            slots.release(slot);
+            closeChannel(key);
+            return;
+        }
+        if (response.hasRemaining())
+        {
+            // A fresh socket's send buffer always takes ~130 bytes; if it does not, the peer is not worth a slot.
+            slots.release(slot);
+            closeChannel(key);
+            return;
+        }
+        final Session session = new Session(resources, channel, key, slot);
+        key.attach(session);
+        final int pipelined = connection.length() - headEnd;
+        if (pipelined > 0)
+        {
+            session.onBytes(new UnsafeBuffer(connection.bytes()), headEnd, pipelined, System.nanoTime());
+        }
+    }
+
+    private void respondAndClose(final SelectionKey key, final byte[] response)
+    {
+        try
+        {
+            ((SocketChannel)key.channel()).write(ByteBuffer.wrap(response));
+        }
+        catch (final IOException ignore)
+        {
+            // The peer is gone; the connection is closed below either way.
+        }
+        closeChannel(key);
+    }
+
+    private static void closeChannel(final SelectionKey key)
+    {
+        key.cancel();
+        try
+        {
+            key.channel().close();
+        }
+        catch (final IOException ignore)
+        {
+            // Nothing more to release for a socket that fails to close.
+        }
+    }
+
+    /**
+     * Phase 1: stop accepting and flushing, wait (bounded) for in-flight batches to resolve, their partials
+     * written. Phase 2: close every session with 1001 and wait (bounded) for the peers. Returns true when done.
+     */
+    private boolean drainStep(final long now) throws IOException
+    {
+        if (0 == drainPhase)
+        {
+            drainPhase = 1;
+            resources.startDraining();
+            listener.keyFor(selector).cancel();
+            listener.close();
+            drainDeadlineNanos = now + config.inferenceTimeoutMs() * 1_000_000L + RESOLVE_GRACE_NANOS;
+        }
+        if (1 == drainPhase && (0 == resources.inFlightBatches() || now >= drainDeadlineNanos))
+        {
+            drainPhase = 2;
+            for (final SelectionKey key : new ArrayList<>(selector.keys()))
+            {
+                if (key.attachment() instanceof Session session)
+                {
+                    session.goAway();
+                }
+                else if (key.attachment() instanceof HttpConnection)
+                {
+                    closeChannel(key);
+                }
+            }
+            drainDeadlineNanos = now + CLOSE_GRACE_NANOS;
+        }
+        return 2 == drainPhase && (0 == metrics.get(LoopMetrics.SESSIONS) || now >= drainDeadlineNanos);
+    }
+
+    private void closeAll()
+    {
+        final List<SelectionKey> keys = new ArrayList<>(selector.keys());
+        for (final SelectionKey key : keys)
+        {
+            closeChannel(key);
+        }
+        try
+        {
+            selector.close();
+        }
+        catch (final IOException ignore)
+        {
+            // Shutting down: the selector's descriptors go with the process or the next GC.
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.sttbench.gateway.server;
+
+import dev.sttbench.gateway.websocket.Handshake;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/** A connection still in HTTP: it accumulates the request head until it is complete (usually one read). */
+final class HttpConnection
+{
+    static final int INCOMPLETE = -1;
+    static final int TOO_LONG = -2;
+
+    private static final int INITIAL_CAPACITY = 512;
+
+    private byte[] head = new byte[INITIAL_CAPACITY];
+    private int length;
+
+    /**
+     * Append what was read. Returns the end of the head (just past the blank line) once complete, {@link #INCOMPLETE}, or
+     * {@link #TOO_LONG} when the head exceeds {@link Handshake#MAX_REQUEST_HEAD}.
+     */
+    int append(final ByteBuffer read)
+    {
+        final int incoming = read.remaining();
+        if (length + incoming > head.length)
+        {
+            head = Arrays.copyOf(head, Math.max(head.length * 2, length + incoming));
+        }
+        read.get(head, length, incoming);
+        length += incoming;
+        final int end = Handshake.headEnd(head, length);
+        if (end < 0)
+        {
+            return length > Handshake.MAX_REQUEST_HEAD ? TOO_LONG : INCOMPLETE;
+        }
+        return end;
+    }
+
+    byte[] bytes()
+    {
+        return head;
+    }
+
+    int length()
+    {
+        return length;
+    }
+}

@@ -1,0 +1,78 @@
+package dev.sttbench.gateway.session;
+
+import dev.sttbench.gateway.config.GatewayConfig;
+import dev.sttbench.gateway.inference.CompletionSink;
+import dev.sttbench.gateway.inference.InferenceClient;
+import dev.sttbench.gateway.metrics.LoopMetrics;
+import dev.sttbench.gateway.protocol.ErrorEncoder;
+import dev.sttbench.gateway.protocol.InferenceResponseParser;
+import dev.sttbench.gateway.protocol.InferenceResult;
+import dev.sttbench.gateway.protocol.PartialEncoder;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.SplittableRandom;
+
+/**
+ * What one loop lends its sessions: everything here is confined to the loop thread and reused for every
+ * message, so encoding, parsing and writing allocate nothing per frame.
+ */
+public final class LoopResources
+{
+    /** Encode scratch: one partial or error frame (bounded by the response body limit) plus its header. */
+    private static final int SCRATCH_BYTES = 16 * 1024;
+
+    final GatewayConfig config;
+    final LoopMetrics metrics;
+    final InferenceClient inference;
+    final CompletionSink completionSink;
+    final SessionTimers timers;
+    final SessionSlots slots;
+    final ByteBuffer scratchBytes = ByteBuffer.allocateDirect(SCRATCH_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    final UnsafeBuffer scratch = new UnsafeBuffer(scratchBytes);
+    final PartialEncoder partialEncoder;
+    final ErrorEncoder errorEncoder = new ErrorEncoder();
+    final InferenceResponseParser parser = new InferenceResponseParser();
+    final InferenceResult result = new InferenceResult();
+    final ByteBuffer[] batchViews = new ByteBuffer[2];
+    final SplittableRandom random = new SplittableRandom();
+    final long flushIntervalNanos;
+    final long flushPhaseJitterNanos;
+    final long inferenceTimeoutNanos;
+
+    /** Batches this loop's sessions have in flight. */
+    int inFlightBatches;
+    /** Set once the gateway drains: no new flushes. */
+    boolean draining;
+
+    public LoopResources(
+        final GatewayConfig config,
+        final LoopMetrics metrics,
+        final InferenceClient inference,
+        final CompletionSink completionSink,
+        final SessionTimers timers,
+        final SessionSlots slots)
+    {
+        this.config = config;
+        this.metrics = metrics;
+        this.inference = inference;
+        this.completionSink = completionSink;
+        this.timers = timers;
+        this.slots = slots;
+        partialEncoder = new PartialEncoder(config.cpuPasses(), config.modelDelayMs());
+        flushIntervalNanos = config.flushIntervalMs() * 1_000_000L;
+        flushPhaseJitterNanos = config.flushPhaseJitterMs() * 1_000_000L;
+        inferenceTimeoutNanos = config.inferenceTimeoutMs() * 1_000_000L;
+    }
+
+    public int inFlightBatches()
+    {
+        return inFlightBatches;
+    }
+
+    public void startDraining()
+    {
+        draining = true;
+    }
+}

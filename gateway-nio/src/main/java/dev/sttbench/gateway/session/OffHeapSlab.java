@@ -1,0 +1,94 @@
+package dev.sttbench.gateway.session;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * One loop's session memory, reserved once at startup. On Linux it is an anonymous private mapping: the
+ * address range (and so the bound) is fixed up front while the kernel commits pages on first touch, so RSS
+ * follows the sessions actually served instead of MAX_SESSIONS. Elsewhere it falls back to a direct buffer.
+ */
+public final class OffHeapSlab implements AutoCloseable
+{
+    private static final int PROT_READ = 0x1;
+    private static final int PROT_WRITE = 0x2;
+    private static final int MAP_PRIVATE = 0x02;
+    private static final int MAP_ANONYMOUS = 0x20;
+    private static final int MAP_NORESERVE = 0x4000;
+
+    private final Arena arena;
+    private final ByteBuffer buffer;
+
+    private OffHeapSlab(final Arena arena, final ByteBuffer buffer)
+    {
+        this.arena = arena;
+        this.buffer = buffer.order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    public static OffHeapSlab reserve(final int bytes)
+    {
+        if (System.getProperty("os.name", "").startsWith("Linux"))
+        {
+            return mapAnonymous(bytes);
+        }
+        return new OffHeapSlab(null, ByteBuffer.allocateDirect(bytes));
+    }
+
+    public ByteBuffer buffer()
+    {
+        return buffer;
+    }
+
+    public void close()
+    {
+        if (null != arena)
+        {
+            arena.close();
+        }
+    }
+
+    private static OffHeapSlab mapAnonymous(final int bytes)
+    {
+        final Linker linker = Linker.nativeLinker();
+        final MethodHandle mmap = linker.downcallHandle(
+            linker.defaultLookup().find("mmap").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+        final MethodHandle munmap = linker.downcallHandle(
+            linker.defaultLookup().find("munmap").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+        final MemorySegment address;
+        try
+        {
+            address = (MemorySegment)mmap.invokeExact(MemorySegment.NULL, (long)bytes, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
+        }
+        catch (final Throwable ex)
+        {
+            throw new IllegalStateException("mmap failed", ex);
+        }
+        if (-1L == address.address())
+        {
+            throw new IllegalStateException("mmap of " + bytes + " bytes failed");
+        }
+        final Arena arena = Arena.ofShared();
+        final MemorySegment segment = address.reinterpret(bytes, arena, mapped ->
+        {
+            try
+            {
+                final int ignored = (int)munmap.invokeExact(mapped, (long)bytes);
+            }
+            catch (final Throwable ex)
+            {
+                throw new IllegalStateException("munmap failed", ex);
+            }
+        });
+        return new OffHeapSlab(arena, segment.asByteBuffer());
+    }
+}

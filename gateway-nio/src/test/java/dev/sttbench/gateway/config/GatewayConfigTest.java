@@ -1,0 +1,68 @@
+package dev.sttbench.gateway.config;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class GatewayConfigTest
+{
+    @Test
+    void defaultsFollowTheContract()
+    {
+        final GatewayConfig config = GatewayConfig.fromEnv(Map.of());
+        assertEquals(8080, config.port());
+        assertEquals("http://127.0.0.1:9000", config.inferenceUrl().toString());
+        assertEquals(4, config.cpuPasses());
+        assertEquals(75, config.modelDelayMs());
+        assertEquals(1000, config.flushIntervalMs());
+        assertEquals(1000, config.flushPhaseJitterMs());
+        assertEquals(2000, config.inferenceTimeoutMs());
+        assertEquals(Runtime.getRuntime().availableProcessors(), config.workerThreads());
+        assertEquals(10_000, config.maxSessions());
+        assertEquals(256, config.sessionBufferFrames());
+        assertEquals(16 * 1024, config.outboundBufferBytes());
+        assertEquals(0, config.loopPacingMicros());
+        assertEquals("127.0.0.1", config.bindAddress());
+    }
+
+    @Test
+    void sizesSplitSessionsOverLoops()
+    {
+        final GatewayConfig config = GatewayConfig.fromEnv(Map.of("WORKER_THREADS", "3", "MAX_SESSIONS", "10",
+            "SESSION_BUFFER_FRAMES", "4", "OUTBOUND_BUFFER_BYTES", "8192"));
+        assertEquals(4, config.sessionsPerLoop());
+        assertEquals(4 * (640 + 8) + 8192, config.sessionBytes());
+        assertEquals(4 * config.sessionBytes(), config.slabBytesPerLoop());
+    }
+
+    @Test
+    void malformedValuesNameTheVariable()
+    {
+        for (final Map<String, String> env : List.of(
+            Map.of("PORT", "http"), Map.of("PORT", "70000"), Map.of("CPU_PASSES", "-1"),
+            Map.of("FLUSH_INTERVAL_MS", "0"), Map.of("WORKER_THREADS", "two"), Map.of("MAX_SESSIONS", ""),
+            Map.of("INFERENCE_URL", "ftp://x"), Map.of("INFERENCE_URL", "not a uri"),
+            Map.of("SESSION_BUFFER_FRAMES", "1"), Map.of("OUTBOUND_BUFFER_BYTES", "100"),
+            Map.of("INFERENCE_TIMEOUT_MS", "1.5"), Map.of("BIND_ADDRESS", " "),
+            Map.of("LOOP_PACING_US", "-1")))
+        {
+            final String name = env.keySet().iterator().next();
+            final IllegalArgumentException ex =
+                assertThrows(IllegalArgumentException.class, () -> GatewayConfig.fromEnv(env), env.toString());
+            assertTrue(ex.getMessage().startsWith(name + ":"), ex.getMessage());
+        }
+    }
+
+    @Test
+    void aLoopSlabOver2GiBIsRefused()
+    {
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () ->
+            GatewayConfig.fromEnv(Map.of("WORKER_THREADS", "1", "MAX_SESSIONS", "20000")));
+        assertTrue(ex.getMessage().startsWith("MAX_SESSIONS:"), ex.getMessage());
+    }
+}
