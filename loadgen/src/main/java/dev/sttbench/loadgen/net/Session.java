@@ -1,0 +1,75 @@
+package dev.sttbench.loadgen.net;
+
+import dev.sttbench.loadgen.validate.SeqTracker;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+
+/** One WebSocket session's state, owned by a single {@link ClientLoop}. */
+final class Session {
+    static final int WAITING = 0;
+    static final int CONNECTING = 1;
+    static final int HANDSHAKING = 2;
+    static final int STREAMING = 3;
+    static final int CLOSING = 4;
+    static final int DONE = 5;
+
+    private static final int INBOUND_INITIAL_BYTES = 2048;
+    private static final int PENDING_BYTES = 2048;
+
+    final int id;
+    final long startNanos;
+    final SeqTracker seqs = new SeqTracker();
+    int state = WAITING;
+    SocketChannel channel;
+    SelectionKey key;
+    String webSocketKey;
+    long connectDeadlineNanos;
+    long closeDeadlineNanos;
+
+    /** Frame clock: frame {@code nextSeq} is due at {@code nextDueNanos}. */
+    long originNanos;
+    long nextSeq = 1;
+    long nextDueNanos;
+    /** Where the session sits in its loop's send bucket, or -1 when not streaming. */
+    int bucket = -1;
+    int bucketSlot;
+
+    ByteBuffer inbound = ByteBuffer.allocate(INBOUND_INITIAL_BYTES);
+    /** Bytes accepted for sending but not yet written because the socket was full; null until first needed. */
+    ByteBuffer pending;
+    long pendingSinceNanos;
+    /** Payload of a fragmented server message being reassembled; null when none is. */
+    ByteBuffer fragments;
+
+    Session(int id, long startNanos) {
+        this.id = id;
+        this.startNanos = startNanos;
+    }
+
+    boolean hasPending() {
+        return pending != null && pending.position() > 0;
+    }
+
+    /** Keeps the unwritten rest of {@code src} (position..limit) for when the socket is writable again. */
+    void stash(ByteBuffer src, long sinceNanos) {
+        if (pending == null) {
+            pending = ByteBuffer.allocate(PENDING_BYTES);
+        }
+        if (pending.position() == 0) {
+            pendingSinceNanos = sinceNanos;
+        }
+        if (pending.remaining() < src.remaining()) {
+            ByteBuffer larger = ByteBuffer.allocate(Math.max(pending.capacity() * 2, pending.position() + src.remaining()));
+            pending.flip();
+            larger.put(pending);
+            pending = larger;
+        }
+        pending.put(src);
+    }
+
+    /** Frames sent so far: the highest seq a server may name. */
+    long framesSent() {
+        return nextSeq - 1;
+    }
+}
