@@ -59,7 +59,7 @@ bench: build ## one benchmark point: make bench SESSIONS=4000 (see scripts/bench
 ladder: build ## capacity sweep: make ladder POINTS="250 500 1000"
 	scripts/ladder.sh
 
-compare: ## two reports side by side: make compare A=results/x B=results/y
+compare: build ## two reports side by side: make compare A=results/x B=results/y
 	scripts/compare.sh "$(A)" "$(B)"
 
 jmh: ## JMH benchmarks of MODULE (default gateway-nio); ARGS go to JMH, e.g. ARGS="-prof gc"

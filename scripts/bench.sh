@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# One benchmark point on loopback, PROTOCOL.md §4: starts inference-sim and gateway-nio (pinned, the
+# gateway optionally under a CFS quota), drives them with `loadgen run`, samples every process it
+# started from /proc, stops exactly those processes, and writes OUT_DIR (default
+# RESULTS_DIR/LABEL-SESSIONS): summary.json, samples.csv, proc.csv, gateway-metrics.csv,
+# cgroup-cpu.stat, run.env, report.md and the processes' logs.
+#
+# Exit status: loadgen's (0 SLO pass, 1 SLO fail, 2 invalid arguments); 3 when the harness failed.
+#
+# Variables (environment or make command line):
+#   SESSIONS=1000  WARMUP=10  MEASURE=45  RAMP=30  SPREAD=1000 (ms)  LABEL=nio (external with GATEWAY_URL)
+#   RESULTS_DIR=results  OUT_DIR=$RESULTS_DIR/$LABEL-$SESSIONS  SIM_PORT=9000  GATEWAY_PORT=8080 (0 = ephemeral)
+#   GATEWAY_CPUS INFERENCE_CPUS LOADGEN_CPUS   taskset CPU lists (defaults by core count, see lib.sh)
+#   GATEWAY_CPU_LIMIT   vCPUs of CFS quota for the gateway (empty = no limit)
+#   BENCH_NICE   nice value for all three processes (e.g. -10 on a machine shared with other work)
+#   GATEWAY_JAVA_OPTS SIM_JAVA_OPTS LOADGEN_JAVA_OPTS   JVM flags
+#   GATEWAY_WORKER_THREADS GATEWAY_MAX_SESSIONS GATEWAY_SESSION_BUFFER_FRAMES SIM_WORKER_THREADS LOADGEN_THREADS
+#   CPU_PASSES=4 MODEL_DELAY_MS=75 FLUSH_INTERVAL_MS=1000 FLUSH_PHASE_JITTER_MS=1000 INFERENCE_TIMEOUT_MS=2000
+#   MODEL_MAX_CONCURRENT=65536
+#   GATEWAY_URL=ws://host:port/ws/stt [GATEWAY_PID=...]   drive an external gateway instead of gateway-nio
+#   GATEWAY_FRAMES_METRIC   the gateway /metrics counter of audio frames received (for CPU per frame)
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+
+SESSIONS=${SESSIONS:-1000}
+WARMUP=${WARMUP:-10}
+MEASURE=${MEASURE:-45}
+RAMP=${RAMP:-30}
+SPREAD=${SPREAD:-1000}
+GATEWAY_URL=${GATEWAY_URL:-}
+GATEWAY_PID=${GATEWAY_PID:-}
+if [[ -n $GATEWAY_URL ]]; then LABEL=${LABEL:-external}; else LABEL=${LABEL:-nio}; fi
+RESULTS_DIR=${RESULTS_DIR:-results}
+OUT_DIR=${OUT_DIR:-$RESULTS_DIR/$LABEL-$SESSIONS}
+SIM_PORT=${SIM_PORT:-9000}
+GATEWAY_PORT=${GATEWAY_PORT:-8080}
+# On one pinned core a concurrent collector only competes with the application; shared perf memory
+# adds page-cache writes to safepoints.
+GATEWAY_JAVA_OPTS=${GATEWAY_JAVA_OPTS:--XX:+UseSerialGC -XX:+PerfDisableSharedMem}
+SIM_JAVA_OPTS=${SIM_JAVA_OPTS:--XX:+UseSerialGC -XX:+PerfDisableSharedMem}
+LOADGEN_JAVA_OPTS=${LOADGEN_JAVA_OPTS:--XX:+UseSerialGC -XX:+PerfDisableSharedMem}
+CPU_PASSES=${CPU_PASSES:-4}
+MODEL_DELAY_MS=${MODEL_DELAY_MS:-75}
+FLUSH_INTERVAL_MS=${FLUSH_INTERVAL_MS:-1000}
+FLUSH_PHASE_JITTER_MS=${FLUSH_PHASE_JITTER_MS:-1000}
+INFERENCE_TIMEOUT_MS=${INFERENCE_TIMEOUT_MS:-2000}
+MODEL_MAX_CONCURRENT=${MODEL_MAX_CONCURRENT:-65536}
+GATEWAY_FRAMES_METRIC=${GATEWAY_FRAMES_METRIC:-gateway_frames_in_total}
+if [[ -n $GATEWAY_URL ]]; then
+  [[ -z ${GATEWAY_CPU_LIMIT:-} ]] || log "GATEWAY_CPU_LIMIT ignored: an external gateway's limit is set where it runs"
+  GATEWAY_CPU_LIMIT=''
+fi
+default_placement
+
+for var in SESSIONS WARMUP MEASURE RAMP SPREAD SIM_PORT GATEWAY_PORT; do
+  [[ ${!var} =~ ^[0-9]+$ ]] || die "$var must be a whole number, got '${!var}'"
+done
+((SESSIONS > 0 && MEASURE > 0)) || die "SESSIONS and MEASURE must be positive"
+[[ -z $GATEWAY_PID || $GATEWAY_PID =~ ^[0-9]+$ ]] || die "GATEWAY_PID must be a process id, got '$GATEWAY_PID'"
+[[ -z $GATEWAY_PID ]] || kill -0 "$GATEWAY_PID" 2>/dev/null || die "GATEWAY_PID $GATEWAY_PID is not a running process"
+require_jar "$SIM_JAR"
+require_jar "$LOADGEN_JAR"
+[[ -n $GATEWAY_URL ]] || require_jar "$GATEWAY_JAR"
+require_tool curl
+
+mkdir -p "$OUT_DIR"
+OUT_DIR=$(cd "$OUT_DIR" && pwd)
+rm -f "$OUT_DIR"/{summary.json,samples.csv,proc.csv,gateway-metrics.csv,cgroup-cpu.stat,run.env,report.md,sim.log,gateway.log,loadgen.log,loadgen.err.log,sampler.log}
+RUN_ENV="$OUT_DIR/run.env"
+record() { printf '%s=%s\n' "$1" "$2" >>"$RUN_ENV"; }
+
+require_free_port "$SIM_PORT" inference-sim SIM_PORT
+[[ -n $GATEWAY_URL ]] || require_free_port "$GATEWAY_PORT" gateway-nio GATEWAY_PORT
+
+CGROUP_DIR=''
+# shellcheck disable=SC2317  # reached through the traps
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  ((rc < 128)) || log "interrupted: stopping the ${#STARTED_PIDS[@]} processes this run started"
+  stop_started
+  if [[ -n $CGROUP_DIR ]]; then
+    "$SCRIPTS_DIR/cgroup.sh" remove "$CGROUP_DIR" || rc=3
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+record label "$LABEL"
+record sessions "$SESSIONS"
+record warmup_secs "$WARMUP"
+record measure_secs "$MEASURE"
+record ramp_up_secs "$RAMP"
+record session_start_spread_ms "$SPREAD"
+record cpu_model "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+record cores "$(nproc)"
+record clk_tck "$(getconf CLK_TCK)"
+record kernel "$(uname -sr)"
+record os "$(. /etc/os-release 2>/dev/null && printf '%s' "${PRETTY_NAME:-}")"
+record mem_total_kb "$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"
+record jdk "$(java -version 2>&1 | head -n 1)"
+record loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+
+BENCH_NICE=${BENCH_NICE:-}
+[[ -z $BENCH_NICE || $BENCH_NICE =~ ^-?[0-9]+$ ]] || die "BENCH_NICE must be a whole number, got '$BENCH_NICE'"
+record nice "$BENCH_NICE"
+nice_prefix=()
+[[ -z $BENCH_NICE ]] || nice_prefix=(nice -n "$BENCH_NICE")
+mapfile -t sim_pin < <(pin_prefix "$INFERENCE_CPUS")
+mapfile -t gateway_pin < <(pin_prefix "$GATEWAY_CPUS")
+mapfile -t loadgen_pin < <(pin_prefix "$LOADGEN_CPUS")
+read -r -a sim_opts <<<"$SIM_JAVA_OPTS"
+read -r -a gateway_opts <<<"$GATEWAY_JAVA_OPTS"
+read -r -a loadgen_opts <<<"$LOADGEN_JAVA_OPTS"
+
+sim_env=(PORT="$SIM_PORT" CPU_PASSES="$CPU_PASSES" MODEL_DELAY_MS="$MODEL_DELAY_MS"
+  MODEL_MAX_CONCURRENT="$MODEL_MAX_CONCURRENT")
+[[ -z ${SIM_WORKER_THREADS:-} ]] || sim_env+=(WORKER_THREADS="$SIM_WORKER_THREADS")
+log "starting inference-sim on port $SIM_PORT (cpus ${INFERENCE_CPUS:-any})"
+env "${sim_env[@]}" "${nice_prefix[@]}" "${sim_pin[@]}" java "${sim_opts[@]}" -jar "$SIM_JAR" >"$OUT_DIR/sim.log" 2>&1 &
+sim_pid=$!
+track_pid "$sim_pid"
+SIM_PORT=$(wait_for_listening "$OUT_DIR/sim.log" "$sim_pid")
+sim_url="http://127.0.0.1:$SIM_PORT"
+wait_for_health "$sim_url/health" "$sim_pid" "$OUT_DIR/sim.log"
+record sim_pid "$sim_pid"
+record sim_url "$sim_url"
+record sim_java_opts "$SIM_JAVA_OPTS"
+record inference_cpus "$INFERENCE_CPUS"
+
+if [[ -n $GATEWAY_URL ]]; then
+  log "inference-sim is at $sim_url: point the external gateway's INFERENCE_URL there"
+  health_url=$(sed -E 's#^ws(s?)://([^/]+).*#http\1://\2/health#' <<<"$GATEWAY_URL")
+  log "waiting for the external gateway at $health_url"
+  wait_for_health "$health_url" "$GATEWAY_PID" /dev/null
+  gateway_pid=$GATEWAY_PID
+  ws_url=$GATEWAY_URL
+  record gateway external
+  record gateway_cpus ''
+else
+  gateway_env=(PORT="$GATEWAY_PORT" INFERENCE_URL="$sim_url" CPU_PASSES="$CPU_PASSES"
+    MODEL_DELAY_MS="$MODEL_DELAY_MS" FLUSH_INTERVAL_MS="$FLUSH_INTERVAL_MS"
+    FLUSH_PHASE_JITTER_MS="$FLUSH_PHASE_JITTER_MS" INFERENCE_TIMEOUT_MS="$INFERENCE_TIMEOUT_MS")
+  [[ -z ${GATEWAY_WORKER_THREADS:-} ]] || gateway_env+=(WORKER_THREADS="$GATEWAY_WORKER_THREADS")
+  [[ -z ${GATEWAY_MAX_SESSIONS:-} ]] || gateway_env+=(MAX_SESSIONS="$GATEWAY_MAX_SESSIONS")
+  [[ -z ${GATEWAY_SESSION_BUFFER_FRAMES:-} ]] || gateway_env+=(SESSION_BUFFER_FRAMES="$GATEWAY_SESSION_BUFFER_FRAMES")
+  cgroup_exec=()
+  if [[ -n $GATEWAY_CPU_LIMIT ]]; then
+    CGROUP_DIR=$("$SCRIPTS_DIR/cgroup.sh" create "sttbench-gateway-$$" "$GATEWAY_CPU_LIMIT") \
+      || die "cannot apply GATEWAY_CPU_LIMIT=$GATEWAY_CPU_LIMIT (run as root, or set GATEWAY_CPU_LIMIT= for no limit)"
+    cgroup_exec=("$SCRIPTS_DIR/cgroup.sh" exec "$CGROUP_DIR")
+    if [[ -f $CGROUP_DIR/cpu.max ]]; then
+      record cgroup "v2 $CGROUP_DIR cpu.max=$(<"$CGROUP_DIR/cpu.max")"
+    else
+      record cgroup "v1 $CGROUP_DIR cpu.cfs_quota_us=$(<"$CGROUP_DIR/cpu.cfs_quota_us") cpu.cfs_period_us=$(<"$CGROUP_DIR/cpu.cfs_period_us")"
+    fi
+  fi
+  log "starting gateway-nio on port $GATEWAY_PORT (cpus ${GATEWAY_CPUS:-any}, limit ${GATEWAY_CPU_LIMIT:-none})"
+  env "${gateway_env[@]}" "${cgroup_exec[@]}" "${nice_prefix[@]}" "${gateway_pin[@]}" java "${gateway_opts[@]}" -jar "$GATEWAY_JAR" \
+    >"$OUT_DIR/gateway.log" 2>&1 &
+  gateway_pid=$!
+  track_pid "$gateway_pid"
+  GATEWAY_PORT=$(wait_for_listening "$OUT_DIR/gateway.log" "$gateway_pid")
+  wait_for_health "http://127.0.0.1:$GATEWAY_PORT/health" "$gateway_pid" "$OUT_DIR/gateway.log"
+  ws_url="ws://127.0.0.1:$GATEWAY_PORT/ws/stt"
+  record gateway gateway-nio
+  record gateway_cpus "$GATEWAY_CPUS"
+  record gateway_java_opts "$GATEWAY_JAVA_OPTS"
+  record gateway_env "${gateway_env[*]}"
+  record gateway_frames_metric "$GATEWAY_FRAMES_METRIC"
+fi
+record gateway_url "$ws_url"
+record gateway_pid "$gateway_pid"
+record gateway_cpu_limit "$GATEWAY_CPU_LIMIT"
+
+loadgen_args=(run --url "$ws_url" --sessions "$SESSIONS" --warmup-secs "$WARMUP" --measure-secs "$MEASURE"
+  --ramp-up-secs "$RAMP" --session-start-spread-ms "$SPREAD" --connect-timeout-ms 5000 --send-timeout-ms 5000
+  --close-grace-ms 5000 --session-grace-secs 15 --service-name "$LABEL" --slo
+  --samples-out "$OUT_DIR/samples.csv" --json-out "$OUT_DIR/summary.json")
+[[ -z ${LOADGEN_THREADS:-} ]] || loadgen_args+=(--threads "$LOADGEN_THREADS")
+record loadgen_cpus "$LOADGEN_CPUS"
+record loadgen_java_opts "$LOADGEN_JAVA_OPTS"
+record loadgen_args "${loadgen_args[*]}"
+
+expected_secs=$((RAMP + (SPREAD + 999) / 1000 + WARMUP + MEASURE))
+log "loadgen: $SESSIONS sessions against $ws_url, about $expected_secs s (cpus ${LOADGEN_CPUS:-any})"
+start_ms=$(now_ms)
+"${nice_prefix[@]}" "${loadgen_pin[@]}" java "${loadgen_opts[@]}" -jar "$LOADGEN_JAR" "${loadgen_args[@]}" \
+  >"$OUT_DIR/loadgen.log" 2>"$OUT_DIR/loadgen.err.log" &
+loadgen_pid=$!
+track_pid "$loadgen_pid"
+
+sampled=(inference-sim="$sim_pid" loadgen="$loadgen_pid")
+[[ -z $gateway_pid ]] || sampled+=(gateway="$gateway_pid")
+metrics=()
+[[ -n $GATEWAY_URL ]] || metrics=(--metrics "http://127.0.0.1:$GATEWAY_PORT/metrics" "$GATEWAY_FRAMES_METRIC" "$OUT_DIR/gateway-metrics.csv")
+"$SCRIPTS_DIR/proc-sampler.sh" "$OUT_DIR/proc.csv" "${metrics[@]}" "${sampled[@]}" 2>"$OUT_DIR/sampler.log" &
+sampler_pid=$!
+track_pid "$sampler_pid"
+record loadgen_pid "$loadgen_pid"
+record sampler_pid "$sampler_pid"
+record loadgen_start_ms "$start_ms"
+record window_start_ms $((start_ms + (RAMP + WARMUP) * 1000 + SPREAD))
+record window_end_ms $((start_ms + (RAMP + WARMUP + MEASURE) * 1000 + SPREAD))
+
+loadgen_rc=0
+wait "$loadgen_pid" || loadgen_rc=$?
+record loadgen_end_ms "$(now_ms)"
+record loadgen_exit "$loadgen_rc"
+record loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# Stop the servers while the cgroup still exists, so its cpu.stat covers the whole run.
+stop_started
+if [[ -n $CGROUP_DIR ]]; then
+  "$SCRIPTS_DIR/cgroup.sh" stat "$CGROUP_DIR" >"$OUT_DIR/cgroup-cpu.stat"
+  "$SCRIPTS_DIR/cgroup.sh" remove "$CGROUP_DIR"
+  CGROUP_DIR=''
+fi
+
+verdict=$(grep -v '^[[:space:]]*$' "$OUT_DIR/loadgen.err.log" | tail -n 1 || true)
+if [[ ! -s $OUT_DIR/summary.json ]]; then
+  tail -n 20 "$OUT_DIR/loadgen.err.log" >&2 || true
+  log "loadgen exited $loadgen_rc without writing summary.json"
+  exit $((loadgen_rc == 0 ? 3 : loadgen_rc))
+fi
+echo "$verdict"
+java -cp "$LOADGEN_JAR" "$REPORT_MAIN" report "$OUT_DIR" >/dev/null || die "report generation failed for $OUT_DIR"
+echo "report: $OUT_DIR/report.md"
+exit "$loadgen_rc"

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# The scripts' own tests, run by `make test` after `mvn verify` built the jars:
+#  1. shellcheck on every script (installed from Debian when missing);
+#  2. a smoke bench (20 sessions, 2 s warm-up, 5 s measured) that must pass the SLO and write every file;
+#  3. bench.sh stopped by SIGTERM mid-run leaves none of its processes (nor its cgroup) behind;
+#  4. a one-point ladder (run + confirmation), its report and plots, and compare.sh.
+# Everything is written under a temporary RESULTS_DIR on ephemeral ports; the CPU limit is exercised
+# only where this machine lets us create a cgroup.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sttbench-scripts.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+failures=0
+
+fail() { printf 'FAIL: %s\n' "$*" >&2; failures=$((failures + 1)); }
+pass() { printf 'ok: %s\n' "$*"; }
+
+# PIDs bench.sh recorded in run.env $1 that are still alive, and any process whose command line names dir $2.
+survivors() {
+  local env_file=$1 dir=$2 key pid cmdline
+  for key in sim_pid gateway_pid loadgen_pid sampler_pid; do
+    pid=$(sed -n "s/^$key=//p" "$env_file" | tail -n 1)
+    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then printf '%s=%s ' "$key" "$pid"; fi
+  done
+  for cmdline in /proc/[0-9]*/cmdline; do
+    pid=${cmdline#/proc/}
+    pid=${pid%/cmdline}
+    [[ $pid != "$$" && $pid != "$BASHPID" ]] || continue
+    if tr '\0' ' ' 2>/dev/null <"$cmdline" | grep -qF "$dir"; then
+      printf 'pid %s (%s) ' "$pid" "$(tr '\0' ' ' 2>/dev/null <"$cmdline")"
+    fi
+  done
+}
+
+# The cgroup directory recorded in run.env $1, if the run had one.
+cgroup_of() { sed -n 's/^cgroup=v[12] \([^ ]*\).*/\1/p' "$1" | tail -n 1; }
+
+# 1. shellcheck
+require_tool shellcheck
+if shellcheck -x scripts/*.sh; then pass "shellcheck scripts/*.sh"; else fail "shellcheck"; fi
+
+# The CPU-limit path is tested where cgroups are writable; elsewhere the smoke runs unlimited.
+limit=''
+if probe=$("$SCRIPTS_DIR/cgroup.sh" create "sttbench-probe-$$" 1 2>/dev/null); then
+  "$SCRIPTS_DIR/cgroup.sh" remove "$probe"
+  limit=1
+  pass "cgroup writable: smoke bench runs the gateway under a 1 vCPU CFS quota"
+else
+  echo "note: cannot create a cgroup here: smoke bench runs without a CPU limit"
+fi
+
+# Unpinned: the smoke checks function, not capacity, and must not fail because one core is busy.
+smoke_env=(SESSIONS=20 WARMUP=2 MEASURE=5 RAMP=1 SPREAD=500 LABEL=smoke SIM_PORT=0 GATEWAY_PORT=0
+  RESULTS_DIR="$TMP/results" GATEWAY_CPUS='' INFERENCE_CPUS='' LOADGEN_CPUS='' GATEWAY_CPU_LIMIT="$limit")
+
+# 2. smoke bench
+point="$TMP/results/smoke-20"
+rc=0
+env "${smoke_env[@]}" scripts/bench.sh >"$TMP/smoke.out" 2>"$TMP/smoke.err" || rc=$?
+# Exit 2 with client_bound: the load generator missed its own send schedule (a busy machine), which says
+# nothing about the scripts or the gateway; such a run is repeated once.
+if ((rc == 2)) && grep -Eq '"client_bound" *: *true' "$point/summary.json" 2>/dev/null; then
+  echo "note: smoke run was client-bound ($(grep -v '^report:' "$TMP/smoke.out" | tail -n 1)); running it again"
+  rc=0
+  env "${smoke_env[@]}" scripts/bench.sh >"$TMP/smoke.out" 2>"$TMP/smoke.err" || rc=$?
+fi
+if ((rc == 0)); then pass "smoke bench exit 0: $(grep -v '^report:' "$TMP/smoke.out" | tail -n 1)"; else
+  fail "smoke bench exited $rc"
+  tail -n 30 "$TMP/smoke.err" "$point"/*.log >&2 || true
+fi
+expected=(summary.json proc.csv samples.csv report.md run.env gateway-metrics.csv)
+[[ -z $limit ]] || expected+=(cgroup-cpu.stat)
+for file in "${expected[@]}"; do
+  if [[ -s $point/$file ]]; then pass "smoke wrote $file"; else fail "smoke did not write $file"; fi
+done
+if [[ -s $point/summary.json ]] && grep -Eq '"verdict" *: *"PASS"' "$point/summary.json"; then
+  pass "smoke verdict PASS"
+else
+  fail "smoke verdict is not PASS"
+fi
+if [[ -s $point/report.md ]] && head -n 1 "$point/report.md" | grep -q ': PASS$' && grep -q 'CPU per audio frame' "$point/report.md"; then
+  pass "report.md states the verdict and the gateway's CPU per frame"
+else
+  fail "report.md lacks the verdict or the CPU per frame"
+fi
+for role in gateway inference-sim loadgen; do
+  rows=$(grep -c ",$role," "$point/proc.csv" 2>/dev/null || true)
+  if ((rows >= 2)); then pass "proc.csv has $rows rows for $role"; else fail "proc.csv has ${rows:-0} rows for $role"; fi
+done
+rows=$(($(wc -l <"$point/gateway-metrics.csv" 2>/dev/null || echo 1) - 1))
+if ((rows >= 2)); then pass "gateway frame counter sampled $rows times"; else fail "gateway frame counter not sampled (GATEWAY_FRAMES_METRIC?)"; fi
+left=$(survivors "$point/run.env" "$point")
+if [[ -z $left ]]; then pass "no process of the smoke bench outlives it"; else fail "still running after the smoke bench: $left"; fi
+cg=$(cgroup_of "$point/run.env")
+if [[ -z $cg || ! -d $cg ]]; then pass "no cgroup left behind"; else fail "cgroup $cg left behind"; fi
+
+# 3. SIGTERM mid-run
+stopped="$TMP/results/stopped"
+env "${smoke_env[@]}" MEASURE=60 OUT_DIR="$stopped" scripts/bench.sh >"$TMP/stopped.out" 2>"$TMP/stopped.err" &
+bench_pid=$!
+deadline=$((SECONDS + 60))
+until grep -q '^loadgen_pid=' "$stopped/run.env" 2>/dev/null || ((SECONDS >= deadline)) || ! kill -0 "$bench_pid" 2>/dev/null; do
+  sleep 0.2
+done
+sleep 1
+kill -TERM "$bench_pid" 2>/dev/null || true
+rc=0
+wait "$bench_pid" || rc=$?
+if ((rc == 143)); then pass "bench.sh exits 143 on SIGTERM"; else fail "bench.sh exited $rc on SIGTERM"; fi
+left=$(survivors "$stopped/run.env" "$stopped")
+if [[ -z $left ]]; then pass "SIGTERM: every started process stopped"; else fail "SIGTERM left running: $left"; fi
+cg=$(cgroup_of "$stopped/run.env")
+if [[ -z $cg || ! -d $cg ]]; then pass "SIGTERM: no cgroup left behind"; else fail "SIGTERM left cgroup $cg"; fi
+
+# 4. one-point ladder, its plots and compare
+ladder="$TMP/results/smoke-ladder"
+rc=0
+env "${smoke_env[@]}" POINTS=10 STEP=10 WARMUP=1 MEASURE=2 RAMP=0 SPREAD=200 scripts/ladder.sh \
+  >"$TMP/ladder.out" 2>"$TMP/ladder.err" || rc=$?
+if ((rc == 0)); then pass "ladder exit 0"; else fail "ladder exited $rc"; tail -n 20 "$TMP/ladder.err" >&2; fi
+if grep -q '^Confirmed ceiling: 10 sessions' "$TMP/ladder.out"; then pass "ladder confirmed 10 sessions"; else
+  fail "ladder did not confirm 10 sessions: $(head -n 1 "$TMP/ladder.out")"
+fi
+runs=$(($(wc -l <"$ladder/points.csv" 2>/dev/null || echo 1) - 1))
+if ((runs == 2)); then pass "ladder ran the point and its confirmation"; else fail "ladder ran $runs times, expected 2"; fi
+for png in latency.png gateway.png; do
+  if [[ $(head -c 4 "$ladder/$png" 2>/dev/null | tail -c 3) == PNG ]]; then pass "ladder drew $png"; else fail "no $png"; fi
+done
+if scripts/compare.sh "$point" "$ladder" >"$TMP/compare.out" 2>&1 && grep -q 'B / A' "$TMP/compare.out"; then
+  pass "compare.sh prints both sides with ratios"
+else
+  fail "compare.sh: $(cat "$TMP/compare.out")"
+fi
+for run_env in "$ladder"/points/*/run.env; do
+  left=$(survivors "$run_env" "$ladder")
+  [[ -z $left ]] || fail "ladder left running: $left"
+done
+
+if ((failures > 0)); then
+  echo "test-scripts: $failures failure(s)" >&2
+  exit 1
+fi
+echo "test-scripts: all passed"
