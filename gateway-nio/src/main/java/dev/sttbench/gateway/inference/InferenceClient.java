@@ -2,6 +2,8 @@ package dev.sttbench.gateway.inference;
 
 import dev.sttbench.gateway.protocol.ErrorKind;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,12 +14,13 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 
 /**
  * The one HTTP/2 client all loops share. {@code java.net.http} negotiates h2c by Upgrade on its first request
  * to an {@code http://} URI, so {@link #warmUp()} sends a GET /health before any batch: every POST is then a
- * stream multiplexed on that single h2 connection. Responses complete on the client's selector thread, which
- * only classifies the outcome and posts it to the owning loop.
+ * stream multiplexed on that single h2 connection. A response is classified and posted to the owning loop by
+ * its body subscriber, on the client's selector thread (see {@link Exchange}).
  * <p>
  * Requests carry no {@code HttpRequest.timeout}: the client would register a timer (a lock and a wakeup of its
  * selector thread) per request. The owning loop enforces INFERENCE_TIMEOUT_MS on its own timer wheel and
@@ -101,13 +104,9 @@ public final class InferenceClient implements AutoCloseable
             .POST(HttpRequest.BodyPublishers.fromPublisher(new RingSlicePublisher(first, second), bodyLength))
             .build();
         inFlight.incrementAndGet();
-        final long sentNanos = System.nanoTime();
-        final CompletableFuture<HttpResponse<byte[]>> response =
-            client.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
-        response.whenComplete((answer, failure) ->
-            sink.post(null == failure ? completed(caller, batchId, answer, System.nanoTime() - sentNanos) :
-                new InferenceCompletion(caller, batchId, classify(failure), InferenceCompletion.NO_STATUS, null,
-                    InferenceCompletion.NO_ELAPSED)));
+        final Exchange exchange = new Exchange(caller, batchId, sink, System.nanoTime());
+        final CompletableFuture<HttpResponse<byte[]>> response = client.sendAsync(request, exchange);
+        response.whenComplete(exchange);
         return response;
     }
 
@@ -140,12 +139,85 @@ public final class InferenceClient implements AutoCloseable
         closeAndAwait();
     }
 
-    private static InferenceCompletion completed(
-        final InferenceCaller caller, final long batchId, final HttpResponse<byte[]> response, final long elapsedNanos)
+    /**
+     * One request's outcome, posted exactly once. A response is posted from its body subscriber, on the client's
+     * selector thread: the future {@code sendAsync} returns completes on the common {@code ForkJoinPool} instead
+     * (the JDK hops there for every async exchange), where any unrelated task occupying its workers (one on a
+     * 2-core host) would hold the answer back past the loop's deadline. The future still posts what never reaches
+     * a body: connection failures and the loop's cancellation.
+     */
+    private static final class Exchange
+        implements HttpResponse.BodyHandler<byte[]>, BiConsumer<HttpResponse<byte[]>, Throwable>
     {
-        final int status = response.statusCode();
-        final ErrorKind failure = status >= 200 && status < 300 ? null : ErrorKind.ofHttpStatus(status);
-        return new InferenceCompletion(caller, batchId, failure, status, response.body(), elapsedNanos);
+        private static final VarHandle POSTED;
+
+        static
+        {
+            try
+            {
+                POSTED = MethodHandles.lookup().findVarHandle(Exchange.class, "posted", boolean.class);
+            }
+            catch (final ReflectiveOperationException ex)
+            {
+                throw new ExceptionInInitializerError(ex);
+            }
+        }
+
+        private final InferenceCaller caller;
+        private final long batchId;
+        private final CompletionSink sink;
+        private final long sentNanos;
+        private volatile boolean posted;
+
+        Exchange(final InferenceCaller caller, final long batchId, final CompletionSink sink, final long sentNanos)
+        {
+            this.caller = caller;
+            this.batchId = batchId;
+            this.sink = sink;
+            this.sentNanos = sentNanos;
+        }
+
+        public HttpResponse.BodySubscriber<byte[]> apply(final HttpResponse.ResponseInfo info)
+        {
+            final int status = info.statusCode();
+            final HttpResponse.BodySubscriber<byte[]> body = HttpResponse.BodySubscribers.ofByteArray();
+            body.getBody().whenComplete((bytes, failure) ->
+            {
+                if (null == failure)
+                {
+                    final ErrorKind kind = status >= 200 && status < 300 ? null : ErrorKind.ofHttpStatus(status);
+                    post(new InferenceCompletion(caller, batchId, kind, status, bytes, System.nanoTime() - sentNanos));
+                }
+                else
+                {
+                    post(failed(failure));
+                }
+            });
+            return body;
+        }
+
+        /** The future {@code sendAsync} returned: only a failure can still be unposted here. */
+        public void accept(final HttpResponse<byte[]> response, final Throwable failure)
+        {
+            if (null != failure)
+            {
+                post(failed(failure));
+            }
+        }
+
+        private void post(final InferenceCompletion completion)
+        {
+            if (POSTED.compareAndSet(this, false, true))
+            {
+                sink.post(completion);
+            }
+        }
+
+        private InferenceCompletion failed(final Throwable failure)
+        {
+            return new InferenceCompletion(caller, batchId, classify(failure), InferenceCompletion.NO_STATUS, null,
+                InferenceCompletion.NO_ELAPSED);
+        }
     }
 
     private static ErrorKind classify(final Throwable failure)
