@@ -12,7 +12,7 @@ import dev.sttbench.gateway.session.SessionTimers;
 import dev.sttbench.gateway.websocket.Handshake;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.jctools.queues.MessagePassingQueue;
-import org.jctools.queues.MpscUnboundedXaddArrayQueue;
+import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
 
 import java.io.IOException;
 import java.net.StandardSocketOptions;
@@ -51,8 +51,9 @@ public final class EventLoop implements Runnable, CompletionSink
     private final ServerSocketChannel listener;
     private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     private final UnsafeBuffer readView = new UnsafeBuffer(readBuffer);
-    private final MpscUnboundedXaddArrayQueue<InferenceCompletion> completions =
-        new MpscUnboundedXaddArrayQueue<>(COMPLETION_QUEUE_CHUNK);
+    // The field-updater flavour: same algorithm, no sun.misc.Unsafe (deprecated for removal, warned about on JDK 25).
+    private final MpscUnboundedAtomicArrayQueue<InferenceCompletion> completions =
+        new MpscUnboundedAtomicArrayQueue<>(COMPLETION_QUEUE_CHUNK);
     private final AtomicBoolean wakeupPending = new AtomicBoolean();
     private final LoopMetrics metrics = new LoopMetrics();
     private final SessionSlots slots;
