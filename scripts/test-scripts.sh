@@ -14,9 +14,10 @@ cd "$REPO_ROOT"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sttbench-scripts.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 failures=0
+passes=0
 
 fail() { printf 'FAIL: %s\n' "$*" >&2; failures=$((failures + 1)); }
-pass() { printf 'ok: %s\n' "$*"; }
+pass() { printf 'ok: %s\n' "$*"; passes=$((passes + 1)); }
 
 # PIDs bench.sh recorded in run.env $1 that are still alive, and any process whose command line names dir $2.
 survivors() {
@@ -139,8 +140,6 @@ for run_env in "$ladder"/points/*/run.env; do
   [[ -z $left ]] || fail "ladder left running: $left"
 done
 
-if ((failures > 0)); then
-  echo "test-scripts: $failures failure(s)" >&2
-  exit 1
-fi
-echo "test-scripts: all passed"
+# The plain closing line CI reads: "N passed, N failed".
+echo "test-scripts: $passes passed, $failures failed"
+((failures == 0))
