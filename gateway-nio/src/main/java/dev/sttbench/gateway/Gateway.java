@@ -14,6 +14,7 @@ import java.net.http.HttpClient;
 import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The gateway: {@code WORKER_THREADS} event loops, each with its own {@code SO_REUSEPORT} listener on the same
@@ -34,6 +35,7 @@ public final class Gateway implements AutoCloseable
     private final List<Thread> threads = new ArrayList<>();
     private final int port;
     private final HttpClient.Version inferenceVersion;
+    private final CompletableFuture<Throwable> loopFailure = new CompletableFuture<>();
     private boolean closed;
 
     private Gateway(final GatewayConfig config) throws IOException
@@ -53,7 +55,8 @@ public final class Gateway implements AutoCloseable
                 }
                 listener.bind(new InetSocketAddress(config.bindAddress(), boundPort), ACCEPT_BACKLOG);
                 boundPort = ((InetSocketAddress)listener.getLocalAddress()).getPort();
-                final EventLoop loop = new EventLoop(i, config, listener, inference, this::metricsText, this::healthJson);
+                final EventLoop loop = new EventLoop(
+                    i, config, listener, inference, this::metricsText, this::healthJson, loopFailure::complete);
                 loops.add(loop);
                 loopMetrics.add(loop.metrics());
             }
@@ -98,6 +101,12 @@ public final class Gateway implements AutoCloseable
     public int port()
     {
         return port;
+    }
+
+    /** Completes with the cause when an event loop dies; the process should then stop (Main exits 1). */
+    public CompletableFuture<Throwable> loopFailure()
+    {
+        return loopFailure;
     }
 
     /** The protocol the startup warm-up negotiated with the inference service, or null if it was down. */

@@ -3,18 +3,19 @@ package dev.sttbench.gateway;
 import dev.sttbench.gateway.config.GatewayConfig;
 import sun.misc.Signal;
 
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
 
 /** {@code java -jar gateway-nio.jar}: configuration from the environment; SIGTERM drains and exits 0. */
 public final class Main
 {
+    private static final int EXIT_LOOP_FAILED = 1;
     private static final int EXIT_CONFIG = 2;
 
     private Main()
     {
     }
 
-    public static void main(final String[] args) throws InterruptedException
+    public static void main(final String[] args)
     {
         final GatewayConfig config;
         try
@@ -28,19 +29,21 @@ public final class Main
             return;
         }
 
-        final CountDownLatch terminate = new CountDownLatch(1);
-        Signal.handle(new Signal("TERM"), signal -> terminate.countDown());
-        Signal.handle(new Signal("INT"), signal -> terminate.countDown());
+        // Completes with null on SIGTERM/SIGINT, or with the cause when an event loop dies.
+        final CompletableFuture<Throwable> stop = new CompletableFuture<>();
+        Signal.handle(new Signal("TERM"), signal -> stop.complete(null));
+        Signal.handle(new Signal("INT"), signal -> stop.complete(null));
 
         final Gateway gateway = Gateway.start(config);
+        gateway.loopFailure().thenAccept(stop::complete);
         System.out.println(gateway.describe());
         System.out.println("listening port=" + gateway.port());
         System.out.flush();
 
-        terminate.await();
-        System.out.println("draining");
+        final Throwable loopFailure = stop.join();
+        System.out.println(null == loopFailure ? "draining" : "draining after an event loop failed: " + loopFailure);
         gateway.close();
         System.out.println("stopped");
-        System.exit(0);
+        System.exit(null == loopFailure ? 0 : EXIT_LOOP_FAILED);
     }
 }

@@ -23,7 +23,8 @@ public final class LoopMetrics
     public static final int FLUSH_LATENESS_SUM_MICROS = 10;
     public static final int FLUSH_LATENESS_COUNT = 11;
     public static final int LATE_COMPLETIONS = 12;
-    private static final int ERROR_FRAMES_BASE = 13;
+    public static final int CONNECTIONS_ABORTED = 13;
+    private static final int ERROR_FRAMES_BASE = 14;
     private static final int LATENESS_BUCKETS_BASE = ERROR_FRAMES_BASE + ErrorKind.count();
 
     /** Upper bounds (ms) of the flush-lateness histogram buckets; the last bucket is +Inf. */

@@ -29,6 +29,7 @@ public final class MetricsRenderer
         counter(out, loops, "gateway_upgrades_rejected_total", LoopMetrics.UPGRADES_REJECTED);
         counter(out, loops, "gateway_protocol_closes_total", LoopMetrics.PROTOCOL_CLOSES);
         counter(out, loops, "gateway_late_completions_discarded_total", LoopMetrics.LATE_COMPLETIONS);
+        counter(out, loops, "gateway_connections_aborted_total", LoopMetrics.CONNECTIONS_ABORTED);
         out.append("# TYPE gateway_buffer_frames gauge\ngateway_buffer_frames ")
             .append(sum(loops, LoopMetrics.BUFFERED_FRAMES)).append('\n');
         out.append("# TYPE gateway_inference_requests_in_flight gauge\ngateway_inference_requests_in_flight ")

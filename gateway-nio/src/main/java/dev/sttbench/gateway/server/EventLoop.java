@@ -62,6 +62,7 @@ public final class EventLoop implements Runnable, CompletionSink
     private final Handshake handshake = new Handshake();
     private final Supplier<String> metricsText;
     private final Supplier<String> healthJson;
+    private final Consumer<Throwable> onLoopFailure;
     private final Consumer<SelectionKey> onSelected = this::onSelected;
     private final MessagePassingQueue.Consumer<InferenceCompletion> onCompletion = this::onCompletion;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -78,8 +79,10 @@ public final class EventLoop implements Runnable, CompletionSink
         final ServerSocketChannel listener,
         final InferenceClient inference,
         final Supplier<String> metricsText,
-        final Supplier<String> healthJson) throws IOException
+        final Supplier<String> healthJson,
+        final Consumer<Throwable> onLoopFailure) throws IOException
     {
+        this.onLoopFailure = onLoopFailure;
         this.index = index;
         this.config = config;
         this.listener = listener;
@@ -157,9 +160,13 @@ public final class EventLoop implements Runnable, CompletionSink
                 }
             }
         }
-        catch (final IOException ex)
+        catch (final IOException | RuntimeException | Error ex)
         {
+            // The loop itself is broken (its selector, or a fault outside any one connection): its listener would
+            // keep accepting connections nobody serves, so the process must stop rather than limp on.
             System.err.println("event loop " + index + " failed: " + ex);
+            ex.printStackTrace();
+            onLoopFailure.accept(ex);
         }
         finally
         {
@@ -170,10 +177,44 @@ public final class EventLoop implements Runnable, CompletionSink
 
     private void onCompletion(final InferenceCompletion completion)
     {
-        completion.caller().onInferenceCompletion(completion);
+        try
+        {
+            completion.caller().onInferenceCompletion(completion);
+        }
+        catch (final RuntimeException ex)
+        {
+            abort(completion.caller(), null, ex);
+        }
     }
 
     private void onSelected(final SelectionKey key)
+    {
+        try
+        {
+            dispatch(key);
+        }
+        catch (final RuntimeException ex)
+        {
+            abort(key.attachment(), key, ex);
+        }
+    }
+
+    /** A fault in one connection's handling (a bug) closes that connection and spares the loop's others. */
+    private void abort(final Object connection, final SelectionKey key, final RuntimeException ex)
+    {
+        metrics.increment(LoopMetrics.CONNECTIONS_ABORTED);
+        System.err.println("event loop " + index + ": connection aborted: " + ex);
+        if (connection instanceof Session session)
+        {
+            session.onEndOfStream();
+        }
+        else if (null != key)
+        {
+            closeChannel(key);
+        }
+    }
+
+    private void dispatch(final SelectionKey key)
     {
         if (!key.isValid())
         {
