@@ -59,8 +59,10 @@ read_proc() {
 }
 
 # The value of counter $2 in the body at URL $1: Prometheus `name value` / `name{...} value`, or JSON `"name": value`.
+# A scrape that fails or takes over 1 s (a saturated gateway) yields nothing for this second; it must never
+# stop the sampler (under pipefail a failed curl would fail the assignment and end the script).
 read_counter() {
-  curl -s --max-time 1 "$1" 2>/dev/null \
+  { curl -s --max-time 1 "$1" 2>/dev/null || true; } \
     | awk -v name="$2" '
         $1 == name || index($1, name "{") == 1 { print $2; exit }
         match($0, "\"" name "\"[[:space:]]*:[[:space:]]*[0-9.eE+-]+") {

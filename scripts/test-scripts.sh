@@ -43,6 +43,20 @@ cgroup_of() { sed -n 's/^cgroup=v[12] \([^ ]*\).*/\1/p' "$1" | tail -n 1; }
 require_tool shellcheck
 if shellcheck -x scripts/*.sh; then pass "shellcheck scripts/*.sh"; else fail "shellcheck"; fi
 
+# A counter scrape that fails (here: nothing listens; under load: a gateway too slow to answer in 1 s) must not
+# stop the sampler: it keeps sampling /proc every second.
+sleep 30 &
+sleeper=$!
+SAMPLE_INTERVAL_SECS=1 "$SCRIPTS_DIR/proc-sampler.sh" "$TMP/sampler.csv" \
+  --metrics "http://127.0.0.1:1/metrics" frames "$TMP/sampler-metrics.csv" sleeper="$sleeper" &
+sampler=$!
+sleep 3.5
+kill "$sampler" "$sleeper" 2>/dev/null || true
+wait "$sampler" "$sleeper" 2>/dev/null || true
+rows=$(($(wc -l <"$TMP/sampler.csv") - 1))
+if ((rows >= 3)); then pass "sampler goes on when the metrics scrape fails ($rows rows)"
+else fail "sampler stopped after a failed metrics scrape: $rows rows in 3.5 s"; fi
+
 # The CPU-limit path is tested where cgroups are writable; elsewhere the smoke runs unlimited.
 limit=''
 if probe=$("$SCRIPTS_DIR/cgroup.sh" create "sttbench-probe-$$" 1 2>/dev/null); then
