@@ -37,8 +37,16 @@ mkdir -p "$LADDER_DIR"
 LADDER_DIR=$(cd "$LADDER_DIR" && pwd)
 rm -rf "$LADDER_DIR/points" "$LADDER_DIR"/{points.csv,report.md,latency.png,gateway.png}
 echo 'sessions,attempt,exit_code,dir' >"$LADDER_DIR/points.csv"
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# A point runs in the background so that a signal is handled at once (bash defers traps until a foreground
+# child ends) and forwarded to bench.sh, which stops exactly the processes it started.
+bench_pid=''
+# shellcheck disable=SC2317  # reached through the traps
+stop() {
+  [[ -z $bench_pid ]] || { kill -TERM "$bench_pid" 2>/dev/null; wait "$bench_pid" 2>/dev/null; } || true
+  exit "$1"
+}
+trap 'stop 130' INT
+trap 'stop 143' TERM
 
 declare -A attempts=() passed=()
 harness_rc=0 invalid_at=0
@@ -54,7 +62,10 @@ run_point() {
     rel="points/$n-$attempt"
     log "ladder: $n sessions, run $attempt"
     rc=0
-    SESSIONS=$n OUT_DIR="$LADDER_DIR/$rel" "$SCRIPTS_DIR/bench.sh" || rc=$?
+    SESSIONS=$n OUT_DIR="$LADDER_DIR/$rel" "$SCRIPTS_DIR/bench.sh" &
+    bench_pid=$!
+    wait "$bench_pid" || rc=$?
+    bench_pid=''
     echo "$n,$attempt,$rc,$rel" >>"$LADDER_DIR/points.csv"
     case $rc in
       0) passed[$n]=1; return 0 ;;

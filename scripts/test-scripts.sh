@@ -130,6 +130,28 @@ if [[ -z $left ]]; then pass "SIGTERM: every started process stopped"; else fail
 cg=$(cgroup_of "$stopped/run.env")
 if [[ -z $cg || ! -d $cg ]]; then pass "SIGTERM: no cgroup left behind"; else fail "SIGTERM left cgroup $cg"; fi
 
+# 3b. SIGTERM to a ladder mid-point reaches its running bench.sh
+stopped_ladder="$TMP/stopped-ladder"
+env "${smoke_env[@]}" MEASURE=60 POINTS=10 STEP=10 LADDER_DIR="$stopped_ladder" scripts/ladder.sh \
+  >"$TMP/stopped-ladder.out" 2>"$TMP/stopped-ladder.err" &
+ladder_pid=$!
+stopped_point="$stopped_ladder/points/10-1"
+deadline=$((SECONDS + 60))
+until grep -q '^loadgen_pid=' "$stopped_point/run.env" 2>/dev/null || ((SECONDS >= deadline)) || ! kill -0 "$ladder_pid" 2>/dev/null; do
+  sleep 0.2
+done
+sleep 1
+signalled=$SECONDS
+kill -TERM "$ladder_pid" 2>/dev/null || true
+rc=0
+wait "$ladder_pid" || rc=$?
+took=$((SECONDS - signalled))
+# Without forwarding, bash would only act on the signal once the point's 60 s had run out.
+if ((rc == 143 && took <= 20)); then pass "ladder.sh exits 143 on SIGTERM within ${took} s"
+else fail "ladder.sh exited $rc ${took} s after SIGTERM (expected 143 within 20 s)"; fi
+left=$(survivors "$stopped_point/run.env" "$stopped_point")
+if [[ -z $left ]]; then pass "ladder SIGTERM: every started process stopped"; else fail "ladder SIGTERM left running: $left"; fi
+
 # 4. one-point ladder, its plots and compare
 ladder="$TMP/results/smoke-ladder"
 rc=0
