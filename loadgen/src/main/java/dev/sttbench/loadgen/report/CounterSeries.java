@@ -1,7 +1,5 @@
 package dev.sttbench.loadgen.report;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -28,15 +26,7 @@ public final class CounterSeries {
         if (!Files.exists(file)) {
             return new CounterSeries(values);
         }
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
-        }
-        if (lines.isEmpty() || !lines.get(0).equals(HEADER)) {
-            throw new IllegalArgumentException(file + ": expected the header " + HEADER);
-        }
+        List<String> lines = CsvFile.readLines(file, HEADER);
         for (int i = 1; i < lines.size(); i++) {
             String[] cells = lines.get(i).split(",", -1);
             if (cells.length != 2) {

@@ -1,7 +1,5 @@
 package dev.sttbench.loadgen.report;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -52,15 +50,7 @@ public final class Ladder {
 
     public static Ladder read(Path dir) {
         Path index = dir.resolve(INDEX_FILE);
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(index);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + index, e);
-        }
-        if (lines.isEmpty() || !lines.get(0).equals(HEADER)) {
-            throw new IllegalArgumentException(index + ": expected the header " + HEADER);
-        }
+        List<String> lines = CsvFile.readLines(index, HEADER);
         List<Run> runs = new ArrayList<>();
         for (int i = 1; i < lines.size(); i++) {
             String[] cells = lines.get(i).split(",", -1);

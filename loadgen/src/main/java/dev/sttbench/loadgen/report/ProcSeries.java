@@ -1,8 +1,5 @@
 package dev.sttbench.loadgen.report;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,15 +30,7 @@ public final class ProcSeries {
 
     /** Every role's series, in the order roles first appear. */
     public static Map<String, ProcSeries> read(Path file) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
-        }
-        if (lines.isEmpty() || !lines.get(0).equals(HEADER)) {
-            throw new IllegalArgumentException(file + ": expected the header " + HEADER);
-        }
+        List<String> lines = CsvFile.readLines(file, HEADER);
         Map<String, List<Sample>> byRole = new LinkedHashMap<>();
         for (int i = 1; i < lines.size(); i++) {
             String line = lines.get(i);
