@@ -1,5 +1,7 @@
 package dev.sttbench.loadgen.audio;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -7,19 +9,31 @@ import java.nio.ByteOrder;
  * The reference PCM of PROTOCOL.md §3: frame {@code seq} of session {@code id} holds 320 s16le samples
  * {@code value(k) = ((seq*320 + id + k) * 17) mod 20000 - 10000}.
  *
- * <p>Written straight into an outgoing buffer, optionally XOR-masked with a WebSocket masking key, four
- * samples (one {@code long}) at a time. The modulo is evaluated once per frame and then advanced by
- * adding 17 and wrapping, which is exact for any {@code seq*320 + id + 320} below {@code 2^64 / 17}.
+ * <p>A sample depends only on its index {@code seq*320 + id + k} modulo 20000 (17 × 20000 ≡ 0), so the
+ * whole signal is one 20000-sample period, kept once as little-endian bytes with a frame's worth of
+ * wrap-around appended: every frame is then a contiguous 640-byte slice of that table, copied and
+ * XOR-masked a {@code long} at a time. Exact for any {@code seq*320 + id} below {@code 2^63}.
  */
 public final class Pcm {
     public static final int SAMPLES_PER_FRAME = 320;
     public static final int FRAME_BYTES = SAMPLES_PER_FRAME * Short.BYTES;
     public static final long FRAME_INTERVAL_NANOS = 20_000_000L;
 
-    private static final long MODULUS = 20_000;
-    private static final long STEP = 17;
-    private static final long OFFSET = 10_000;
-    private static final int SAMPLES_PER_LONG = 4;
+    private static final int MODULUS = 20_000;
+    private static final int STEP = 17;
+    private static final int OFFSET = 10_000;
+    private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /** Sample {@code i mod 20000} at byte {@code 2i}, for i in [0, 20000 + 320). */
+    private static final byte[] PERIOD = new byte[(MODULUS + SAMPLES_PER_FRAME) * Short.BYTES];
+
+    static {
+        for (int i = 0; i < MODULUS + SAMPLES_PER_FRAME; i++) {
+            int value = (int) ((long) i * STEP % MODULUS) - OFFSET;
+            PERIOD[2 * i] = (byte) value;
+            PERIOD[2 * i + 1] = (byte) (value >> 8);
+        }
+    }
 
     private Pcm() {
     }
@@ -44,18 +58,10 @@ public final class Pcm {
     public static void writeMaskedFrame(long sessionId, long seq, int maskKey, ByteBuffer dst, int offset) {
         final long mask = (maskKey & 0xFFFF_FFFFL) | ((long) maskKey << 32);
         final boolean bigEndian = dst.order() == ByteOrder.BIG_ENDIAN;
-        long residue = Long.remainderUnsigned((seq * SAMPLES_PER_FRAME + sessionId) * STEP, MODULUS);
-        for (int i = 0; i < SAMPLES_PER_FRAME; i += SAMPLES_PER_LONG) {
-            long packed = 0;
-            for (int lane = 0; lane < SAMPLES_PER_LONG; lane++) {
-                packed |= ((residue - OFFSET) & 0xFFFFL) << (lane * Short.SIZE);
-                residue += STEP;
-                if (residue >= MODULUS) {
-                    residue -= MODULUS;
-                }
-            }
-            long wire = packed ^ mask;
-            dst.putLong(offset + i * Short.BYTES, bigEndian ? Long.reverseBytes(wire) : wire);
+        final int start = (int) ((seq * SAMPLES_PER_FRAME + sessionId) % MODULUS) * Short.BYTES;
+        for (int i = 0; i < FRAME_BYTES; i += Long.BYTES) {
+            long wire = (long) LONG_LE.get(PERIOD, start + i) ^ mask;
+            dst.putLong(offset + i, bigEndian ? Long.reverseBytes(wire) : wire);
         }
     }
 }

@@ -17,7 +17,9 @@ class PcmTest {
 
     @Test
     void fastFrameMatchesTheFormulaSampleBySample() {
-        long[][] cases = {{0, 1}, {7, 50}, {3, 42}, {3999, 4500}, {123_456, 9_876_543_210L}};
+        long[][] cases = {{0, 1}, {7, 50}, {3, 42}, {3999, 4500}, {123_456, 9_876_543_210L},
+                // frames whose slice of the 20000-sample period wraps around its end: (seq*320 + id) mod 20000 > 19680
+                {19_681, 0}, {19_999, 62}, {0, 62}, {100, 62}};
         for (ByteOrder order : new ByteOrder[] {ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN}) {
             for (long[] c : cases) {
                 ByteBuffer frame = ByteBuffer.allocate(Pcm.FRAME_BYTES + 8).order(order);
