@@ -1,5 +1,6 @@
 package dev.sttbench.loadgen.cli;
 
+import dev.sttbench.loadgen.net.RealtimeScheduling;
 import dev.sttbench.loadgen.net.Target;
 import java.nio.file.Path;
 
@@ -20,6 +21,7 @@ public record RunOptions(
         Path samplesOut,
         String serviceName,
         int threads,
+        int rtPriority,
         Path jsonOut,
         boolean slo) {
 
@@ -40,6 +42,8 @@ public record RunOptions(
                 .optional("samples-out", null, "write one CSV row per recorded partial here")
                 .optional("service-name", null, "label copied into the summary")
                 .optional("threads", String.valueOf(Runtime.getRuntime().availableProcessors()), "selector loops")
+                .optional("rt-priority", "0", "run each selector loop under SCHED_FIFO at this priority, 1-99, so that"
+                        + " no other task on its core delays a due frame (0 = normal scheduling; needs root or CAP_SYS_NICE)")
                 .optional("json-out", null, "also write the summary JSON here (an array when --repeat > 1)")
                 .toggle("slo", "exit 0 on PASS, 1 on FAIL, 2 when the run is invalid (client-bound)");
     }
@@ -55,6 +59,10 @@ public record RunOptions(
         }
         String samplesOut = flags.string("samples-out");
         String jsonOut = flags.string("json-out");
+        long rtPriority = flags.nonNegativeLong("rt-priority");
+        if (rtPriority > RealtimeScheduling.MAX_PRIORITY) {
+            throw new UsageException("run: --rt-priority must be 0.." + RealtimeScheduling.MAX_PRIORITY + ", got " + rtPriority);
+        }
         return new RunOptions(
                 url,
                 target,
@@ -71,6 +79,7 @@ public record RunOptions(
                 samplesOut == null ? null : Path.of(samplesOut),
                 flags.string("service-name"),
                 flags.positiveInt("threads"),
+                (int) rtPriority,
                 jsonOut == null ? null : Path.of(jsonOut),
                 flags.bool("slo"));
     }

@@ -52,6 +52,7 @@ public final class ClientLoop implements Runnable {
     private final LoopTimeouts timeouts;
     private final long runStartNanos;
     private final boolean keepSamples;
+    private final int rtPriority;
     private final Session[] sessions;
     private final RunStats stats = new RunStats();
     private final Selector selector;
@@ -72,14 +73,16 @@ public final class ClientLoop implements Runnable {
 
     /**
      * @param sessionIds this loop's sessions, in start order
+     * @param rtPriority  SCHED_FIFO priority the loop's thread takes when it starts; 0 keeps normal scheduling
      */
     public ClientLoop(Target target, RunSchedule schedule, LoopTimeouts timeouts, long runStartNanos,
-                      List<Integer> sessionIds, boolean keepSamples, long seed) throws IOException {
+                      List<Integer> sessionIds, boolean keepSamples, int rtPriority, long seed) throws IOException {
         this.target = target;
         this.schedule = schedule;
         this.timeouts = timeouts;
         this.runStartNanos = runStartNanos;
         this.keepSamples = keepSamples;
+        this.rtPriority = rtPriority;
         this.sessions = new Session[sessionIds.size()];
         for (int i = 0; i < sessions.length; i++) {
             int id = sessionIds.get(i);
@@ -105,6 +108,9 @@ public final class ClientLoop implements Runnable {
     @Override
     public void run() {
         try {
+            if (rtPriority > 0) {
+                RealtimeScheduling.enterFifo(rtPriority);
+            }
             loop();
         } catch (IOException e) {
             throw new IllegalStateException("client loop failed", e);

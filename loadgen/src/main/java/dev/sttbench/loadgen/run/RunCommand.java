@@ -5,6 +5,7 @@ import dev.sttbench.loadgen.cli.RunOptions;
 import dev.sttbench.loadgen.cli.UsageException;
 import dev.sttbench.loadgen.net.ClientLoop;
 import dev.sttbench.loadgen.net.LoopTimeouts;
+import dev.sttbench.loadgen.net.RealtimeScheduling;
 import dev.sttbench.loadgen.schedule.RunSchedule;
 import dev.sttbench.loadgen.stats.Percentiles;
 import dev.sttbench.loadgen.stats.RunStats;
@@ -56,6 +57,14 @@ public final class RunCommand {
         } catch (UsageException e) {
             err.println(e.getMessage());
             return EXIT_INVALID;
+        }
+        if (options.rtPriority() > 0) {
+            try {
+                RealtimeScheduling.checkAllowed(options.rtPriority());
+            } catch (RuntimeException e) {
+                err.println("run: --rt-priority " + options.rtPriority() + ": " + e.getMessage());
+                return EXIT_INVALID;
+            }
         }
         try {
             return runAll(options, out, err);
@@ -128,7 +137,7 @@ public final class RunCommand {
         List<ClientLoop> loops = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             loops.add(new ClientLoop(options.target(), schedule, timeouts, runStart, shares.get(t),
-                    samplesFile != null, System.nanoTime() ^ ((long) t << 48)));
+                    samplesFile != null, options.rtPriority(), System.nanoTime() ^ ((long) t << 48)));
         }
         ConcurrentLinkedQueue<Throwable> crashes = new ConcurrentLinkedQueue<>();
         List<Thread> workers = new ArrayList<>();
@@ -231,6 +240,7 @@ public final class RunCommand {
             json.put("protocol_error_samples", stats.protocolErrorSamples);
             Map<String, Object> client = new LinkedHashMap<>();
             client.put("threads", threads);
+            client.put("rt_priority", options.rtPriority());
             client.put("cpu_seconds", round3(cpuSeconds));
             client.put("busy_ratio", round3(busyRatio));
             client.put("loop_cpu_us_per_frame", stats.framesSent == 0 ? 0 : round3(stats.loopCpuNanos / 1e3 / stats.framesSent));

@@ -33,6 +33,7 @@ class RunOptionsTest {
         assertEquals(5000, options.closeGraceMs());
         assertEquals(15, options.sessionGraceSecs());
         assertEquals(Runtime.getRuntime().availableProcessors(), options.threads());
+        assertEquals(0, options.rtPriority());
         assertNull(options.samplesOut());
         assertNull(options.jsonOut());
         assertFalse(options.slo());
@@ -46,7 +47,7 @@ class RunOptionsTest {
                 "--measure-secs", "45", "--ramp-up-secs", "30", "--session-start-spread-ms", "1000", "--repeat", "2",
                 "--connect-timeout-ms", "1", "--send-timeout-ms", "2", "--close-grace-ms", "3",
                 "--session-grace-secs", "4", "--samples-out", "s.csv", "--service-name", "nio", "--threads", "1",
-                "--json-out", "o.json", "--slo");
+                "--rt-priority", "5", "--json-out", "o.json", "--slo");
         assertEquals(4000, options.sessions());
         assertEquals(30, options.rampUpSecs());
         assertEquals(1000, options.sessionStartSpreadMs());
@@ -55,6 +56,7 @@ class RunOptionsTest {
         assertEquals(Path.of("s.csv"), options.samplesOut());
         assertEquals("nio", options.serviceName());
         assertEquals(1, options.threads());
+        assertEquals(5, options.rtPriority());
         assertTrue(options.slo());
     }
 
@@ -71,6 +73,10 @@ class RunOptionsTest {
                 .getMessage().contains("unknown flag --bogus"));
         assertTrue(assertThrows(UsageException.class, () -> parse("--url", "ws://127.0.0.1:1/", "--sessions"))
                 .getMessage().contains("--sessions needs a value"));
+        assertTrue(assertThrows(UsageException.class, () -> parse("--url", "ws://127.0.0.1:1/", "--sessions", "1", "--rt-priority", "100"))
+                .getMessage().contains("--rt-priority must be 0..99, got 100"));
+        assertTrue(assertThrows(UsageException.class, () -> parse("--url", "ws://127.0.0.1:1/", "--sessions", "1", "--rt-priority", "-1"))
+                .getMessage().contains("--rt-priority must be >= 0"));
     }
 
     @Test

@@ -7,6 +7,7 @@ import com.github.cliftonlabs.json_simple.JsonArray;
 import com.github.cliftonlabs.json_simple.JsonObject;
 import com.github.cliftonlabs.json_simple.Jsoner;
 import dev.sttbench.loadgen.Main;
+import dev.sttbench.loadgen.net.RealtimeScheduling;
 import dev.sttbench.loadgen.testing.FakeGateway;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -66,6 +67,39 @@ class RunAgainstFakeGatewayTest {
             assertTrue(partials >= 8 * 8 && partials <= 8 * 11, "partials " + partials);
             assertTrue(outcome.stderr().startsWith(clientBound ? "8 INVALID client_bound | partials=" + partials
                     : "8 PASS ok | partials=" + partials), outcome.stderr());
+        }
+    }
+
+    /**
+     * With {@code --rt-priority} the loops run under SCHED_FIFO where the kernel allows it (root in CI);
+     * elsewhere the run stops before connecting, naming the refusal.
+     */
+    @Test
+    void rtPriorityRunsTheLoopsUnderFifoOrRefusesUpFront() throws Exception {
+        boolean allowed;
+        try {
+            RealtimeScheduling.checkAllowed(1);
+            allowed = true;
+        } catch (IllegalStateException e) {
+            allowed = false;
+        }
+        try (FakeGateway gateway = new FakeGateway(FakeGateway.Behaviour.CONFORMING, 200)) {
+            if (allowed) {
+                Outcome outcome = run(gateway, "--rt-priority", "1");
+                JsonObject client = (JsonObject) outcome.summary().get("client");
+                assertEquals(1, ((BigDecimal) client.get("rt_priority")).intValueExact());
+                assertEquals(0, count(outcome.summary(), "protocol_errors"), outcome.summary().toJson());
+                assertEquals(8, count(outcome.summary(), "sessions_connected"));
+            } else {
+                ByteArrayOutputStream err = new ByteArrayOutputStream();
+                int exit = Main.run(new String[] {"run", "--url", gateway.url(), "--sessions", "1", "--rt-priority", "1"},
+                        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                        new PrintStream(err, true, StandardCharsets.UTF_8));
+                assertEquals(2, exit);
+                assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("run: --rt-priority 1: sched_setscheduler"),
+                        err.toString(StandardCharsets.UTF_8));
+                assertEquals(0, gateway.connectionsAccepted());
+            }
         }
     }
 

@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A small thread-per-connection gateway for tests: it speaks just enough of PROTOCOL.md §1 to drive the
@@ -37,6 +38,7 @@ public final class FakeGateway implements AutoCloseable {
     private final ServerSocket server;
     private final Behaviour behaviour;
     private final long flushIntervalMs;
+    private final AtomicInteger accepted = new AtomicInteger();
     private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
         Thread thread = new Thread(r, "fake-gateway");
         thread.setDaemon(true);
@@ -55,10 +57,16 @@ public final class FakeGateway implements AutoCloseable {
         return "ws://127.0.0.1:" + server.getLocalPort() + "/ws/stt";
     }
 
+    /** TCP connections accepted so far. */
+    public int connectionsAccepted() {
+        return accepted.get();
+    }
+
     private void accept() {
         while (!server.isClosed()) {
             try {
                 Socket socket = server.accept();
+                accepted.incrementAndGet();
                 socket.setTcpNoDelay(true);
                 threads.execute(() -> serve(socket));
             } catch (IOException e) {
