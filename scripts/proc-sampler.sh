@@ -36,7 +36,11 @@ clk_tck=$(getconf CLK_TCK)
 interval=${SAMPLE_INTERVAL_SECS:-1}
 declare -A last_ticks=() last_ms=()
 
-now_ms() { local t=${EPOCHREALTIME/./}; printf '%s' "${t:0:13}"; }
+# Every round runs without a child process: on a virtualized machine a fork costs milliseconds of CPU, and
+# this loop shares the cores it measures. So no $(...), no curl, no awk; results come back in globals.
+
+# Sets now to the epoch time in milliseconds.
+now_ms() { local t=${EPOCHREALTIME/./}; now=${t:0:13}; }
 
 # Sets rss_kb, threads, fds, ticks for pid $1; fails when the process is gone.
 read_proc() {
@@ -58,15 +62,31 @@ read_proc() {
   fds=${#fd_entries[@]}
 }
 
-# The value of counter $2 in the body at URL $1: Prometheus `name value` / `name{...} value`, or JSON `"name": value`.
-# A scrape that fails or takes over 1 s (a saturated gateway) yields nothing for this second; it must never
-# stop the sampler (under pipefail a failed curl would fail the assignment and end the script).
+# Sets counter to the value of counter $2 in the body at URL $1: Prometheus `name value` / `name{...} value`,
+# or JSON `"name": value`. HTTP/1.0 over bash's /dev/tcp (http://host:port/path only). A scrape that fails or
+# takes over 1 s in all (a saturated gateway) leaves counter empty for this second; it never stops the sampler.
 read_counter() {
-  { curl -s --max-time 1 "$1" 2>/dev/null || true; } \
-    | awk -v name="$2" '
-        $1 == name || index($1, name "{") == 1 { print $2; exit }
-        match($0, "\"" name "\"[[:space:]]*:[[:space:]]*[0-9.eE+-]+") {
-          s = substr($0, RSTART, RLENGTH); sub(/.*:[[:space:]]*/, "", s); print s; exit }'
+  local url=$1 name=$2 host port path fd line left secs status deadline
+  counter=''
+  [[ $url =~ ^http://([^/:]+):([0-9]+)(/.*)?$ ]] || return 0
+  host=${BASH_REMATCH[1]} port=${BASH_REMATCH[2]} path=${BASH_REMATCH[3]:-/}
+  { exec {fd}<>"/dev/tcp/$host/$port"; } 2>/dev/null || return 0
+  if { printf 'GET %s HTTP/1.0\r\nHost: %s:%s\r\n\r\n' "$path" "$host" "$port" >&"$fd"; } 2>/dev/null; then
+    now_ms
+    deadline=$((now + 1000))
+    while now_ms && left=$((deadline - now)) && ((left > 0)); do
+      printf -v secs '%d.%03d' $((left / 1000)) $((left % 1000))
+      status=0
+      IFS= read -r -t "$secs" -u "$fd" line || status=$?
+      # 1 = end of the body (its last line may lack a newline); above 128 = out of time.
+      ((status <= 1)) || break
+      line=${line%$'\r'}
+      if [[ $line =~ ^$name(\{[^}]*\})?[[:space:]]+([0-9.eE+-]+) ]]; then counter=${BASH_REMATCH[2]}; break; fi
+      if [[ $line =~ \"$name\"[[:space:]]*:[[:space:]]*([0-9.eE+-]+) ]]; then counter=${BASH_REMATCH[1]}; break; fi
+      ((status == 0)) || break
+    done
+  fi
+  exec {fd}>&-
 }
 
 trap 'exit 0' TERM INT
@@ -75,9 +95,11 @@ exec {idle_fd}<> <(:)
 echo 'epoch_ms,role,pid,rss_kb,threads,fds,cpu_ticks,cpu_pct' >"$out"
 [[ -z $metrics_out ]] || echo 'epoch_ms,value' >"$metrics_out"
 
-next_ms=$(now_ms)
+now_ms
+next_ms=$now
 while :; do
-  ts=$(now_ms)
+  now_ms
+  ts=$now
   alive=0
   for i in "${!pids[@]}"; do
     pid=${pids[i]}
@@ -94,16 +116,17 @@ while :; do
   done
   ((alive)) || exit 0
   if [[ -n $metrics_url ]]; then
-    value=$(read_counter "$metrics_url" "$metrics_name")
-    [[ -z $value ]] || echo "$ts,$value" >>"$metrics_out"
+    read_counter "$metrics_url" "$metrics_name"
+    [[ -z $counter ]] || echo "$ts,$counter" >>"$metrics_out"
   fi
   next_ms=$((next_ms + interval * 1000))
-  wait_ms=$((next_ms - $(now_ms)))
+  now_ms
+  wait_ms=$((next_ms - now))
   if ((wait_ms > 0)); then
     # read -t on a pipe nobody writes: a sleep without a child process, cut short by SIGTERM.
     printf -v wait_secs '%d.%03d' $((wait_ms / 1000)) $((wait_ms % 1000))
     read -r -t "$wait_secs" -u "$idle_fd" || true
   else
-    next_ms=$(now_ms)
+    next_ms=$now
   fi
 done
