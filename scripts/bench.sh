@@ -15,6 +15,8 @@
 #   BENCH_NICE   nice value for all three processes (e.g. -10 on a machine shared with other work)
 #   GATEWAY_JAVA_OPTS SIM_JAVA_OPTS LOADGEN_JAVA_OPTS   JVM flags
 #   GATEWAY_WORKER_THREADS GATEWAY_MAX_SESSIONS GATEWAY_SESSION_BUFFER_FRAMES SIM_WORKER_THREADS LOADGEN_THREADS
+#   LOADGEN_RT_PRIORITY   SCHED_FIFO priority of loadgen's loops (default 1 when LOADGEN_CPUS is set and this
+#                         shell may use SCHED_FIFO, else 0 = normal scheduling)
 #   CPU_PASSES=4 MODEL_DELAY_MS=75 FLUSH_INTERVAL_MS=1000 FLUSH_PHASE_JITTER_MS=1000 INFERENCE_TIMEOUT_MS=2000
 #   MODEL_MAX_CONCURRENT=65536
 #   GATEWAY_URL=ws://host:port/ws/stt [GATEWAY_PID=...]   drive an external gateway instead of gateway-nio
@@ -182,12 +184,22 @@ loadgen_args=(run --url "$ws_url" --sessions "$SESSIONS" --warmup-secs "$WARMUP"
   --close-grace-ms 5000 --session-grace-secs 15 --service-name "$LABEL" --slo
   --samples-out "$OUT_DIR/samples.csv" --json-out "$OUT_DIR/summary.json")
 [[ -z ${LOADGEN_THREADS:-} ]] || loadgen_args+=(--threads "$LOADGEN_THREADS")
+# Under SCHED_FIFO no kernel thread or sampler on the loadgen's cores can hold a due frame back
+# (loadgen/README.md, "Measured efficiency"). Only when it has cores of its own: sharing one, it would
+# preempt the gateway it measures. Without the privilege the loops run at normal priority.
+if [[ -z ${LOADGEN_RT_PRIORITY:-} ]]; then
+  LOADGEN_RT_PRIORITY=0
+  if [[ -n $LOADGEN_CPUS ]] && command -v chrt >/dev/null && chrt -f 1 true 2>/dev/null; then LOADGEN_RT_PRIORITY=1; fi
+fi
+[[ $LOADGEN_RT_PRIORITY =~ ^[0-9]+$ ]] || die "LOADGEN_RT_PRIORITY must be 0..99, got '$LOADGEN_RT_PRIORITY'"
+loadgen_args+=(--rt-priority "$LOADGEN_RT_PRIORITY")
 record loadgen_cpus "$LOADGEN_CPUS"
 record loadgen_java_opts "$LOADGEN_JAVA_OPTS"
+record loadgen_rt_priority "$LOADGEN_RT_PRIORITY"
 record loadgen_args "${loadgen_args[*]}"
 
 expected_secs=$((RAMP + (SPREAD + 999) / 1000 + WARMUP + MEASURE))
-log "loadgen: $SESSIONS sessions against $ws_url, about $expected_secs s (cpus ${LOADGEN_CPUS:-any})"
+log "loadgen: $SESSIONS sessions against $ws_url, about $expected_secs s (cpus ${LOADGEN_CPUS:-any}, rt priority $LOADGEN_RT_PRIORITY)"
 start_ms=$(now_ms)
 "${nice_prefix[@]}" "${loadgen_pin[@]}" java "${loadgen_opts[@]}" -jar "$LOADGEN_JAR" "${loadgen_args[@]}" \
   >"$OUT_DIR/loadgen.log" 2>"$OUT_DIR/loadgen.err.log" &

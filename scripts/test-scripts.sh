@@ -111,6 +111,8 @@ left=$(survivors "$point/run.env" "$point")
 if [[ -z $left ]]; then pass "no process of the smoke bench outlives it"; else fail "still running after the smoke bench: $left"; fi
 cg=$(cgroup_of "$point/run.env")
 if [[ -z $cg || ! -d $cg ]]; then pass "no cgroup left behind"; else fail "cgroup $cg left behind"; fi
+if grep -qx 'loadgen_rt_priority=0' "$point/run.env"; then pass "an unpinned loadgen keeps normal scheduling"
+else fail "an unpinned loadgen got $(grep '^loadgen_rt_priority=' "$point/run.env")"; fi
 
 # 3. SIGTERM mid-run
 stopped="$TMP/results/stopped"
@@ -152,11 +154,13 @@ else fail "ladder.sh exited $rc ${took} s after SIGTERM (expected 143 within 20 
 left=$(survivors "$stopped_point/run.env" "$stopped_point")
 if [[ -z $left ]]; then pass "ladder SIGTERM: every started process stopped"; else fail "ladder SIGTERM left running: $left"; fi
 
-# 4. one-point ladder, its plots and compare
+# 4. one-point ladder, its plots and compare; the loadgen pinned, so its loops run SCHED_FIFO where allowed
 ladder="$TMP/results/smoke-ladder"
+rt_expected=0
+if command -v chrt >/dev/null && chrt -f 1 true 2>/dev/null; then rt_expected=1; fi
 rc=0
-env "${smoke_env[@]}" POINTS=10 STEP=10 WARMUP=1 MEASURE=2 RAMP=0 SPREAD=200 scripts/ladder.sh \
-  >"$TMP/ladder.out" 2>"$TMP/ladder.err" || rc=$?
+env "${smoke_env[@]}" LOADGEN_CPUS=$(($(nproc) - 1)) POINTS=10 STEP=10 WARMUP=1 MEASURE=2 RAMP=0 SPREAD=200 \
+  scripts/ladder.sh >"$TMP/ladder.out" 2>"$TMP/ladder.err" || rc=$?
 if ((rc == 0)); then pass "ladder exit 0"; else fail "ladder exited $rc"; tail -n 20 "$TMP/ladder.err" >&2; fi
 if grep -q '^Confirmed ceiling: 10 sessions' "$TMP/ladder.out"; then pass "ladder confirmed 10 sessions"; else
   fail "ladder did not confirm 10 sessions: $(head -n 1 "$TMP/ladder.out")"
@@ -170,6 +174,12 @@ if scripts/compare.sh "$point" "$ladder" >"$TMP/compare.out" 2>&1 && grep -q 'B 
   pass "compare.sh prints both sides with ratios"
 else
   fail "compare.sh: $(cat "$TMP/compare.out")"
+fi
+if grep -qx "loadgen_rt_priority=$rt_expected" "$ladder/points/10-1/run.env" 2>/dev/null \
+  && grep -Eq "\"rt_priority\" *: *$rt_expected" "$ladder/points/10-1/summary.json"; then
+  pass "a pinned loadgen runs its loops at rt priority $rt_expected"
+else
+  fail "a pinned loadgen: expected rt priority $rt_expected, run.env says $(grep '^loadgen_rt_priority=' "$ladder/points/10-1/run.env" 2>/dev/null)"
 fi
 for run_env in "$ladder"/points/*/run.env; do
   left=$(survivors "$run_env" "$ladder")

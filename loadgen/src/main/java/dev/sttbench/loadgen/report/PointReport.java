@@ -3,6 +3,8 @@ package dev.sttbench.loadgen.report;
 import static dev.sttbench.loadgen.report.MarkdownTable.number;
 
 import dev.sttbench.loadgen.report.Summary.Latency;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.StringJoiner;
@@ -38,9 +40,16 @@ public final class PointReport {
                 + env.get("sim_java_opts") + "`, loadgen `" + env.get("loadgen_java_opts") + "`");
         setup.row("pinning (taskset)", "gateway " + CpuList.describe(env.get("gateway_cpus")) + ", inference-sim "
                 + CpuList.describe(env.get("inference_cpus")) + ", loadgen " + CpuList.describe(env.get("loadgen_cpus")));
+        List<String> scheduling = new ArrayList<>();
         if (env.has("nice")) {
-            setup.row("scheduling", "all three processes at nice " + env.get("nice")
-                    + " (ahead of other work on a shared machine)");
+            scheduling.add("all three processes at nice " + env.get("nice") + " (ahead of other work on a shared machine)");
+        }
+        if (env.getLong("loadgen_rt_priority", 0) > 0) {
+            scheduling.add("loadgen's loops SCHED_FIFO at priority " + env.get("loadgen_rt_priority")
+                    + " (no other task on their core delays a due frame)");
+        }
+        if (!scheduling.isEmpty()) {
+            setup.row("scheduling", String.join("; ", scheduling));
         }
         setup.row("gateway CPU limit", limit(point));
         setup.row("timing", "ramp-up " + env.get("ramp_up_secs") + " s, start spread " + env.get("session_start_spread_ms")

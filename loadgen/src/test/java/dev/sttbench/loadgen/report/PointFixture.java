@@ -28,6 +28,7 @@ final class PointFixture {
     String cpuLimit = "0.5";
     boolean cgroupStat = true;
     String nice = "";
+    String rtPriority = "0";
 
     Path write(Path dir) throws IOException {
         Files.createDirectories(dir);
@@ -39,7 +40,7 @@ final class PointFixture {
                 "gateway=gateway-nio", "gateway_url=ws://127.0.0.1:1/ws/stt", "gateway_cpus=0", "inference_cpus=0",
                 "loadgen_cpus=1", "gateway_cpu_limit=" + cpuLimit, "cgroup=v1 /sys/fs/cgroup/cpu/x",
                 "gateway_java_opts=-XX:+UseSerialGC", "sim_java_opts=", "loadgen_java_opts=",
-                "gateway_frames_metric=frames_in", "clk_tck=100", "nice=" + nice,
+                "gateway_frames_metric=frames_in", "clk_tck=100", "nice=" + nice, "loadgen_rt_priority=" + rtPriority,
                 "window_start_ms=" + WINDOW_START_MS, "window_end_ms=" + WINDOW_END_MS, "loadavg_end=1 1 1", ""));
         StringBuilder proc = new StringBuilder("epoch_ms,role,pid,rss_kb,threads,fds,cpu_ticks,cpu_pct\n");
         StringBuilder metrics = new StringBuilder("epoch_ms,value\n");

@@ -1,5 +1,6 @@
 package dev.sttbench.loadgen.report;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -35,6 +36,16 @@ class PointReportTest {
         String md = PointReport.render(PointResult.read(fixture.write(tmp)));
 
         assertContains(md, "| scheduling | all three processes at nice -10 (ahead of other work on a shared machine) |");
+    }
+
+    @Test
+    void realtimeLoopsAreStated() throws Exception {
+        PointFixture fixture = new PointFixture();
+        fixture.rtPriority = "1";
+        String md = PointReport.render(PointResult.read(fixture.write(tmp)));
+
+        assertContains(md, "| scheduling | loadgen's loops SCHED_FIFO at priority 1 (no other task on their core delays a due frame) |");
+        assertFalse(PointReport.render(PointResult.read(new PointFixture().write(tmp.resolve("normal")))).contains("| scheduling |"));
     }
 
     @Test
