@@ -34,10 +34,11 @@ public final class Ladder {
 
     /**
      * PROTOCOL.md §4's capacity figure: {@code confirmed} is the highest session count that passed twice
-     * (0 if none); {@code borderline} the counts above it that passed once and failed once. Invalid runs
-     * (client-bound) and runs without results count as neither.
+     * (0 if none); {@code borderline} the counts above it that passed once and failed once;
+     * {@code bracketed} whether some count above it failed, without which it is only a lower bound. Invalid
+     * runs (client-bound) and runs without results count as neither passed nor failed.
      */
-    public record Ceiling(int confirmed, List<Integer> borderline) {
+    public record Ceiling(int confirmed, List<Integer> borderline, boolean bracketed) {
     }
 
     private final Path dir;
@@ -107,11 +108,15 @@ public final class Ladder {
             }
         }
         List<Integer> borderline = new ArrayList<>();
+        boolean bracketed = false;
         for (Map.Entry<Integer, int[]> e : passFail.entrySet()) {
-            if (e.getKey() > confirmed && e.getValue()[0] == 1 && e.getValue()[1] >= 1) {
-                borderline.add(e.getKey());
+            if (e.getKey() > confirmed && e.getValue()[1] >= 1) {
+                bracketed = true;
+                if (e.getValue()[0] == 1) {
+                    borderline.add(e.getKey());
+                }
             }
         }
-        return new Ceiling(confirmed, List.copyOf(borderline));
+        return new Ceiling(confirmed, List.copyOf(borderline), bracketed);
     }
 }

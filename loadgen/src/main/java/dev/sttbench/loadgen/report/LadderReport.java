@@ -72,6 +72,9 @@ public final class LadderReport {
                 text.append(" = ").append(number(ceiling.confirmed() / limit, 0)).append(" sessions per vCPU");
             }
             text.append(" (passed twice)");
+            if (!ceiling.bracketed()) {
+                text.append("; no higher count failed, so this is a lower bound");
+            }
         } else {
             text.append("**No confirmed ceiling**: no session count passed twice");
         }

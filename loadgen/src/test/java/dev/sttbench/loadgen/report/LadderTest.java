@@ -20,7 +20,7 @@ class LadderTest {
                 .run(750, 1, true).run(875, 1, false).run(750, 2, false).run(500, 2, true)
                 .write());
 
-        assertEquals(new Ladder.Ceiling(500, List.of(750)), ladder.ceiling());
+        assertEquals(new Ladder.Ceiling(500, List.of(750), true), ladder.ceiling());
         assertEquals(List.of(250, 500, 500, 750, 750, 875, 1000),
                 ladder.runs().stream().map(Ladder.Run::sessions).toList());
     }
@@ -29,7 +29,7 @@ class LadderTest {
     void noCountPassingTwiceMeansNoConfirmedCeiling() throws Exception {
         Ladder ladder = Ladder.read(new LadderFixture(tmp).run(250, 1, true).run(500, 1, false).write());
 
-        assertEquals(new Ladder.Ceiling(0, List.of()), ladder.ceiling());
+        assertEquals(new Ladder.Ceiling(0, List.of(), true), ladder.ceiling());
         assertTrue(LadderReport.ceilingSentence(ladder.ceiling(), 0.5).startsWith("**No confirmed ceiling**"));
     }
 
@@ -41,7 +41,7 @@ class LadderTest {
         assertNull(ladder.runs().get(1).result());
         assertEquals("NO RESULT (exit 3)", ladder.runs().get(1).verdict());
         assertEquals("INVALID", ladder.runs().get(2).verdict());
-        assertEquals(new Ladder.Ceiling(0, List.of()), ladder.ceiling());
+        assertEquals(new Ladder.Ceiling(0, List.of(), false), ladder.ceiling());
         assertEquals(2, ladder.resultsBySessions().get(250).size());
     }
 
@@ -51,8 +51,18 @@ class LadderTest {
                 .run(300, 4, true).write());
 
         String md = LadderReport.render(ladder, "nio");
-        assertTrue(md.contains("**Confirmed ceiling: 300 sessions** = 600 sessions per vCPU (passed twice). Runs at 400"
-                + " sessions were invalid (the load generator was client-bound)"), md);
+        assertTrue(md.contains("**Confirmed ceiling: 300 sessions** = 600 sessions per vCPU (passed twice); no higher"
+                + " count failed, so this is a lower bound. Runs at 400 sessions were invalid (the load generator was"
+                + " client-bound)"), md);
+    }
+
+    @Test
+    void aCeilingWithNothingFailingAboveItIsALowerBound() throws Exception {
+        Ladder ladder = Ladder.read(new LadderFixture(tmp).run(900, 1, true).run(1300, 1, true).run(1300, 2, true).write());
+
+        assertEquals(new Ladder.Ceiling(1300, List.of(), false), ladder.ceiling());
+        assertEquals("**Confirmed ceiling: 1300 sessions** = 2600 sessions per vCPU (passed twice); no higher count"
+                + " failed, so this is a lower bound.", LadderReport.ceilingSentence(ladder.ceiling(), 0.5));
     }
 
     @Test

@@ -25,7 +25,7 @@ class ReportMainTest {
 
     @Test
     void ladderReportWritesTheReportAndPrintsTheCeiling() throws Exception {
-        Path dir = new LadderFixture(tmp).run(250, 1, true).run(250, 2, true).write();
+        Path dir = new LadderFixture(tmp).run(250, 1, true).run(250, 2, true).run(300, 1, false).write();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
 
         int rc = ReportMain.run(new String[] {"ladder-report", dir.toString(), "nio"}, new PrintStream(out),
