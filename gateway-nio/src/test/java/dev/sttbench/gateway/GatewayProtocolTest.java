@@ -182,6 +182,16 @@ class GatewayProtocolTest
     }
 
     @Test
+    void closeReasonMustBeUtf8() throws IOException
+    {
+        final byte[] valid = { 0x03, (byte)0xE8, 'c', (byte)0xC3, (byte)0xBC, 's' }; // 1000 "cüs"
+        final byte[] invalid = { 0x03, (byte)0xE8, 'c', (byte)0xC3, 's' };             // 1000, truncated ü
+        assertEquals(1000, closeCodeAfter(true, RawWebSocketClient.frame(CLOSE, true, valid)));
+        assertEquals(1007, closeCodeAfter(true, RawWebSocketClient.frame(CLOSE, true, invalid)),
+            "RFC 6455 §8.1: invalid UTF-8 fails the connection with 1007");
+    }
+
+    @Test
     void httpRoutes() throws Exception
     {
         final HttpResponse<String> health = Harness.httpGet(gateway.port(), "/health");

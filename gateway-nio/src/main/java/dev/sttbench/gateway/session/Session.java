@@ -12,6 +12,7 @@ import dev.sttbench.gateway.websocket.FrameDecoder;
 import dev.sttbench.gateway.websocket.FrameEncoder;
 import dev.sttbench.gateway.websocket.FrameHandler;
 import dev.sttbench.gateway.websocket.Opcodes;
+import dev.sttbench.gateway.websocket.Utf8;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -245,6 +246,10 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
                 if (!CloseCodes.isValidOnWire(code))
                 {
                     return CloseCodes.PROTOCOL_ERROR;
+                }
+                if (length > 2 && !Utf8.isValid(payload, 2, length - 2))
+                {
+                    return CloseCodes.INVALID_PAYLOAD;
                 }
                 close(code);
                 return FrameDecoder.STOP;

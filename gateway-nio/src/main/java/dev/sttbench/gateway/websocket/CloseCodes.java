@@ -8,6 +8,7 @@ public final class CloseCodes
     public static final int PROTOCOL_ERROR = 1002;
     public static final int UNSUPPORTED_DATA = 1003;
     public static final int NO_STATUS_RECEIVED = 1005;
+    public static final int INVALID_PAYLOAD = 1007;
     public static final int POLICY_VIOLATION = 1008;
     public static final int MESSAGE_TOO_BIG = 1009;
 
