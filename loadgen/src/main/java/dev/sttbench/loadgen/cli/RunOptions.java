@@ -22,6 +22,8 @@ public record RunOptions(
         String serviceName,
         int threads,
         int rtPriority,
+        SendPath sendPath,
+        int sendBufferBytes,
         Path jsonOut,
         boolean slo) {
 
@@ -44,6 +46,10 @@ public record RunOptions(
                 .optional("threads", String.valueOf(Runtime.getRuntime().availableProcessors()), "selector loops")
                 .optional("rt-priority", "0", "run each selector loop under SCHED_FIFO at this priority, 1-99, so that"
                         + " no other task on its core delays a due frame (0 = normal scheduling; needs root or CAP_SYS_NICE)")
+                .optional("send-path", "auto", "io_uring: the frames due at a wake-up as io_uring sends, one"
+                        + " submit; write: one write per frame; auto: io_uring where the kernel allows it")
+                .optional("send-buffer-bytes", "0", "SO_SNDBUF of every session's socket (0 = the kernel's autotuning,"
+                        + " megabytes on loopback); small values make a stalled gateway show as held-back sends within seconds")
                 .optional("json-out", null, "also write the summary JSON here (an array when --repeat > 1)")
                 .toggle("slo", "exit 0 on PASS, 1 on FAIL, 2 when the run is invalid (client-bound)");
     }
@@ -80,7 +86,23 @@ public record RunOptions(
                 flags.string("service-name"),
                 flags.positiveInt("threads"),
                 (int) rtPriority,
+                SendPath.parse(flags.string("send-path")),
+                (int) Math.min(Integer.MAX_VALUE, flags.nonNegativeLong("send-buffer-bytes")),
                 jsonOut == null ? null : Path.of(jsonOut),
                 flags.bool("slo"));
+    }
+
+    /** How a loop hands its frames to the kernel. */
+    public enum SendPath {
+        AUTO, IO_URING, WRITE;
+
+        static SendPath parse(String value) throws UsageException {
+            return switch (value) {
+                case "auto" -> AUTO;
+                case "io_uring" -> IO_URING;
+                case "write" -> WRITE;
+                default -> throw new UsageException("run: --send-path must be auto, io_uring or write, got '" + value + "'");
+            };
+        }
     }
 }

@@ -4,6 +4,7 @@ import static dev.sttbench.loadgen.net.WebSocketClientCodec.MASKED_HEADER_16_BYT
 import static dev.sttbench.loadgen.net.WebSocketClientCodec.MASK_KEY_OFFSET_16;
 
 import dev.sttbench.loadgen.audio.Pcm;
+import dev.sttbench.loadgen.cli.RunOptions;
 import dev.sttbench.loadgen.schedule.RunSchedule;
 import dev.sttbench.loadgen.stats.LatencyHistogram;
 import dev.sttbench.loadgen.stats.RunStats;
@@ -53,6 +54,12 @@ public final class ClientLoop implements Runnable {
     private final long runStartNanos;
     private final boolean keepSamples;
     private final int rtPriority;
+    private final int sendBufferBytes;
+    /** Null when frames go out with one {@code write} each. */
+    private final IoUring ring;
+    private final SendSlots slots;
+    /** Reaping completions of sends that did not complete when submitted (the socket was full). */
+    private boolean reapingLate;
     private final Session[] sessions;
     private final RunStats stats = new RunStats();
     private final Selector selector;
@@ -74,15 +81,21 @@ public final class ClientLoop implements Runnable {
     /**
      * @param sessionIds this loop's sessions, in start order
      * @param rtPriority  SCHED_FIFO priority the loop's thread takes when it starts; 0 keeps normal scheduling
+     * @param ioUring     queue the frames due at a wake-up as io_uring sends, submitted once, instead of one
+     *                    {@code write} per frame
+     * @param sendBufferBytes SO_SNDBUF of each session's socket; 0 leaves the kernel's autotuning
      */
     public ClientLoop(Target target, RunSchedule schedule, LoopTimeouts timeouts, long runStartNanos,
-                      List<Integer> sessionIds, boolean keepSamples, int rtPriority, long seed) throws IOException {
+                      List<Integer> sessionIds, boolean keepSamples, int rtPriority, boolean ioUring,
+                      int sendBufferBytes, long seed)
+            throws IOException {
         this.target = target;
         this.schedule = schedule;
         this.timeouts = timeouts;
         this.runStartNanos = runStartNanos;
         this.keepSamples = keepSamples;
         this.rtPriority = rtPriority;
+        this.sendBufferBytes = sendBufferBytes;
         this.sessions = new Session[sessionIds.size()];
         for (int i = 0; i < sessions.length; i++) {
             int id = sessionIds.get(i);
@@ -96,8 +109,32 @@ public final class ClientLoop implements Runnable {
         this.maskState = random.nextLong() | 1;
         this.selector = Selector.open();
         WebSocketClientCodec.writeMaskedBinaryHeader16(frame, 0, Pcm.FRAME_BYTES);
+        this.ring = ioUring ? IoUring.open(SendSlots.SLOTS) : null;
+        this.slots = ioUring ? new SendSlots() : null;
         long window = schedule.measureEndNanos() - schedule.measureStartNanos();
         stats.windowNanos = window;
+    }
+
+    /**
+     * Whether loops should send through io_uring: {@code AUTO} when this kernel and JVM allow it (a ring can
+     * be created and socket descriptors read), {@code IO_URING} only if so (else the IOException says why).
+     */
+    public static boolean resolveIoUring(RunOptions.SendPath path) throws IOException {
+        if (path == RunOptions.SendPath.WRITE) {
+            return false;
+        }
+        try {
+            if (!SocketDescriptor.available()) {
+                throw new IOException("socket descriptors are not readable (java.base/sun.nio.ch is not exported)");
+            }
+            IoUring.open(8).close();
+            return true;
+        } catch (IOException e) {
+            if (path == RunOptions.SendPath.IO_URING) {
+                throw e;
+            }
+            return false;
+        }
     }
 
     /** What this loop observed; read it only after the loop's thread has finished. */
@@ -122,6 +159,9 @@ public final class ClientLoop implements Runnable {
                 selector.close();
             } catch (IOException ignored) {
                 // nothing is left to release
+            }
+            if (ring != null) {
+                ring.close();
             }
             stats.loopCpuNanos = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
         }
@@ -162,6 +202,11 @@ public final class ClientLoop implements Runnable {
     }
 
     private void handleReadyKeys(long now) {
+        handleEachReadyKey(now);
+        flushSends();
+    }
+
+    private void handleEachReadyKey(long now) {
         Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
         while (keys.hasNext()) {
             SelectionKey key = keys.next();
@@ -198,6 +243,9 @@ public final class ClientLoop implements Runnable {
                 session.channel = channel;
                 channel.configureBlocking(false);
                 channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                if (sendBufferBytes > 0) {
+                    channel.setOption(StandardSocketOptions.SO_SNDBUF, sendBufferBytes);
+                }
                 session.state = Session.CONNECTING;
                 session.key = channel.register(selector, SelectionKey.OP_CONNECT, session);
                 if (channel.connect(target.address())) {
@@ -216,6 +264,9 @@ public final class ClientLoop implements Runnable {
     }
 
     private void onConnected(Session session) throws IOException {
+        if (ring != null) {
+            session.fd = SocketDescriptor.of(session.channel);
+        }
         session.state = Session.HANDSHAKING;
         session.key.interestOps(SelectionKey.OP_READ);
         session.webSocketKey = WebSocketClientCodec.newKey(random);
@@ -269,6 +320,7 @@ public final class ClientLoop implements Runnable {
             }
             nextTickMillis++;
         }
+        flushSends();
         scheduleNextTick();
     }
 
@@ -292,6 +344,10 @@ public final class ClientLoop implements Runnable {
      * client alone.
      */
     private void sendDueFrames(Session session, boolean recordLag) {
+        if (ring != null) {
+            queueDueFrames(session, recordLag);
+            return;
+        }
         while (!session.hasPending()) {
             long due = session.nextDueNanos;
             if (due >= schedule.measureEndNanos()) {
@@ -328,6 +384,7 @@ public final class ClientLoop implements Runnable {
         session.nextSeq++;
         session.nextDueNanos += Pcm.FRAME_INTERVAL_NANOS;
         if (written < FRAME_BYTES) {
+            stats.sendsHeldBack++;
             session.stash(frame, due);
             session.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
         }
@@ -335,7 +392,11 @@ public final class ClientLoop implements Runnable {
 
     /** Writes {@code src} now, or whatever the socket does not take after what is already pending. */
     private void write(Session session, ByteBuffer src, long now) throws IOException {
-        if (!session.hasPending()) {
+        if (session.sending) {
+            // A queued or in-flight io_uring send of this session must reach the wire first.
+            flushSends();
+        }
+        if (!session.hasPending() && !session.sending) {
             session.channel.write(src);
             if (!src.hasRemaining()) {
                 return;
@@ -356,6 +417,137 @@ public final class ClientLoop implements Runnable {
         session.key.interestOps(SelectionKey.OP_READ);
         if (session.state == Session.STREAMING) {
             sendDueFrames(session, false);
+        }
+    }
+
+    // ---- sending through io_uring ----------------------------------------------------------------------
+
+    /**
+     * io_uring path of {@link #sendDueFrames}: the frames of {@code session} due now (up to
+     * {@link SendSlots#MAX_FRAMES}) go into one send slot as one queued send; at most one send per session
+     * is queued or in flight, so its bytes cannot be reordered. The queue is submitted at the end of the
+     * wake-up ({@link #flushSends}), and the send lag recorded then.
+     */
+    private void queueDueFrames(Session session, boolean recordLag) {
+        if (session.hasPending() || session.sending) {
+            return;
+        }
+        long now = clock();
+        long due = session.nextDueNanos;
+        if (due >= schedule.measureEndNanos()) {
+            startClosing(session, now);
+            return;
+        }
+        if (due > now) {
+            return;
+        }
+        int slot = slots.take();
+        if (slot < 0) {
+            flushSends();
+            slot = slots.take();
+            if (slot < 0) {
+                return; // every slot in flight: the frames stay due and go out at the next wake-up
+            }
+        }
+        int frames = 0;
+        int offset = slots.offset(slot);
+        while (frames < SendSlots.MAX_FRAMES && due <= now && due < schedule.measureEndNanos()) {
+            int mask = nextMask();
+            int at = offset + frames * FRAME_BYTES;
+            WebSocketClientCodec.writeMaskedBinaryHeader16(slots.buffer, at, Pcm.FRAME_BYTES);
+            slots.buffer.putInt(at + MASK_KEY_OFFSET_16, mask);
+            Pcm.writeMaskedFrame(session.id, session.nextSeq + frames, mask, slots.buffer, at + MASKED_HEADER_16_BYTES);
+            frames++;
+            due += Pcm.FRAME_INTERVAL_NANOS;
+        }
+        slots.fill(slot, session, session.nextDueNanos, frames, recordLag);
+        ring.queueSend(session.fd, slots.address(slot), frames * FRAME_BYTES, slot);
+        session.sending = true;
+        session.sendingSinceNanos = session.nextDueNanos;
+        session.nextSeq += frames;
+        session.nextDueNanos = due;
+        stats.framesSent += frames;
+    }
+
+    /**
+     * Submits the queued sends, records their send lag, and handles every completion; again while
+     * completions queue more (a session that was held back catching up).
+     */
+    private void flushSends() {
+        if (ring == null) {
+            return;
+        }
+        while (true) {
+            if (ring.queued() > 0) {
+                submitQueued();
+                continue;
+            }
+            // Sends that waited in the kernel for room in a full socket complete later, polled here.
+            reapingLate = true;
+            int completed = ring.reap(this::onSendCompleted);
+            reapingLate = false;
+            if (completed == 0 || ring.queued() == 0) {
+                return;
+            }
+        }
+    }
+
+    private void submitQueued() {
+        try {
+            ring.submit();
+        } catch (IOException e) {
+            throw new IllegalStateException("io_uring submit failed", e);
+        }
+        long sent = clock();
+        for (int i = 0; i < slots.batchSize; i++) {
+            int slot = slots.batch[i];
+            if (!slots.recordLag[slot]) {
+                continue;
+            }
+            long due = slots.firstDue[slot];
+            for (int k = 0; k < slots.frames[slot]; k++, due += Pcm.FRAME_INTERVAL_NANOS) {
+                if (due >= schedule.measureStartNanos()) {
+                    LatencyHistogram.recordNanos(stats.sendLag, sent - due);
+                }
+            }
+        }
+        slots.batchSize = 0;
+        ring.reap(this::onSendCompleted);
+    }
+
+    private void onSendCompleted(long userData, int result) {
+        int slot = (int) userData;
+        Session session = slots.session[slot];
+        int bytes = slots.frames[slot] * FRAME_BYTES;
+        long firstDue = slots.firstDue[slot];
+        if (session.state == Session.DONE) {
+            slots.release(slot);
+            return;
+        }
+        session.sending = false;
+        if (result == bytes) {
+            slots.release(slot);
+            if (reapingLate) {
+                stats.sendsHeldBack++;
+            }
+        } else if (result >= 0 || result == -IoUring.EAGAIN) {
+            // The socket is full: keep the unsent rest, exactly as a short write does.
+            stats.sendsHeldBack++;
+            int offset = slots.offset(slot);
+            ByteBuffer rest = slots.buffer.duplicate().limit(offset + bytes).position(offset + Math.max(0, result));
+            session.stash(rest, firstDue);
+            slots.release(slot);
+            session.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+            return;
+        } else {
+            slots.release(slot);
+            fail(session, "session " + session.id + ": send of " + slots.frames[slot] + " frames failed: errno "
+                    + -result);
+            return;
+        }
+        if (session.state == Session.STREAMING) {
+            // Frames that waited behind a held-back send are late through the server's doing, not ours.
+            queueDueFrames(session, !reapingLate);
         }
     }
 
@@ -532,6 +724,7 @@ public final class ClientLoop implements Runnable {
     }
 
     private void housekeeping(long now) {
+        flushSends();
         for (int i = 0; i < nextToStart; i++) {
             Session session = sessions[i];
             switch (session.state) {
@@ -555,7 +748,8 @@ public final class ClientLoop implements Runnable {
                 default -> {
                 }
             }
-            if (session.hasPending() && now - session.pendingSinceNanos >= timeouts.sendNanos()) {
+            if (session.hasPending() && now - session.pendingSinceNanos >= timeouts.sendNanos()
+                    || session.sending && now - session.sendingSinceNanos >= timeouts.sendNanos()) {
                 stats.sendTimeouts++;
                 finish(session);
             } else if (now >= schedule.sessionDeadlineNanos()) {

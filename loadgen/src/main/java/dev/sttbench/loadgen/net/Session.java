@@ -22,6 +22,11 @@ final class Session {
     final SeqTracker seqs = new SeqTracker();
     int state = WAITING;
     SocketChannel channel;
+    /** The channel's descriptor, for io_uring sends. */
+    int fd;
+    /** An io_uring send of this session is queued or in flight, since its first frame's due time. */
+    boolean sending;
+    long sendingSinceNanos;
     SelectionKey key;
     String webSocketKey;
     long connectDeadlineNanos;

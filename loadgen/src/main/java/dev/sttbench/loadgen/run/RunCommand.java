@@ -66,20 +66,27 @@ public final class RunCommand {
                 return EXIT_INVALID;
             }
         }
+        boolean ioUring;
         try {
-            return runAll(options, out, err);
+            ioUring = ClientLoop.resolveIoUring(options.sendPath());
+        } catch (IOException e) {
+            err.println("run: --send-path io_uring: " + e.getMessage());
+            return EXIT_INVALID;
+        }
+        try {
+            return runAll(options, ioUring, out, err);
         } catch (IOException | RuntimeException e) {
             err.println("run: " + e);
             return EXIT_INVALID;
         }
     }
 
-    private static int runAll(RunOptions options, PrintStream out, PrintStream err) throws IOException {
+    private static int runAll(RunOptions options, boolean ioUring, PrintStream out, PrintStream err) throws IOException {
         List<Map<String, Object>> summaries = new ArrayList<>();
         int exit = EXIT_PASS;
         for (int run = 1; run <= options.repeat(); run++) {
             Path samplesFile = samplesFile(options, run);
-            RunReport report = executeOnce(options, samplesFile);
+            RunReport report = executeOnce(options, ioUring, samplesFile);
             Map<String, Object> summary = report.summary(options, samplesFile, run);
             summaries.add(summary);
             err.println(report.verdictLine(options.sessions()));
@@ -115,7 +122,7 @@ public final class RunCommand {
         return path.resolveSibling(numbered);
     }
 
-    private static RunReport executeOnce(RunOptions options, Path samplesFile) throws IOException {
+    private static RunReport executeOnce(RunOptions options, boolean ioUring, Path samplesFile) throws IOException {
         RunSchedule schedule = new RunSchedule(options.sessions(), options.rampUpSecs(),
                 options.sessionStartSpreadMs(), options.warmupSecs(), options.measureSecs(),
                 options.sessionGraceSecs());
@@ -137,7 +144,8 @@ public final class RunCommand {
         List<ClientLoop> loops = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             loops.add(new ClientLoop(options.target(), schedule, timeouts, runStart, shares.get(t),
-                    samplesFile != null, options.rtPriority(), System.nanoTime() ^ ((long) t << 48)));
+                    samplesFile != null, options.rtPriority(), ioUring, options.sendBufferBytes(),
+                    System.nanoTime() ^ ((long) t << 48)));
         }
         ConcurrentLinkedQueue<Throwable> crashes = new ConcurrentLinkedQueue<>();
         List<Thread> workers = new ArrayList<>();
@@ -166,7 +174,7 @@ public final class RunCommand {
         if (samplesFile != null) {
             SamplesCsv.write(samplesFile, total.samples);
         }
-        return RunReport.of(total, threads, cpuSeconds, maxBusyRatio);
+        return RunReport.of(total, threads, ioUring, cpuSeconds, maxBusyRatio);
     }
 
     private static long processCpuNanos() {
@@ -191,17 +199,17 @@ public final class RunCommand {
 
     /** The figures of one run, reduced from the merged stats. */
     record RunReport(RunStats stats, Percentiles newest, Percentiles oldest, Percentiles flush,
-                     Percentiles sendLag, int threads, double cpuSeconds, double busyRatio, boolean clientBound,
-                     SloGates.Result slo) {
+                     Percentiles sendLag, int threads, boolean ioUring, double cpuSeconds, double busyRatio,
+                     boolean clientBound, SloGates.Result slo) {
 
-        static RunReport of(RunStats stats, int threads, double cpuSeconds, double busyRatio) {
+        static RunReport of(RunStats stats, int threads, boolean ioUring, double cpuSeconds, double busyRatio) {
             Percentiles newest = Percentiles.of(stats.newestLatency);
             Percentiles oldest = Percentiles.of(stats.oldestLatency);
             Percentiles sendLag = Percentiles.of(stats.sendLag);
             boolean clientBound = sendLag.p99Ms() > CLIENT_BOUND_SEND_LAG_P99_MS || busyRatio > CLIENT_BOUND_BUSY_RATIO;
             SloGates.Result slo = SloGates.evaluate(newest, oldest, stats.errors(), stats.partials, clientBound);
             return new RunReport(stats, newest, oldest, Percentiles.of(stats.flushLateness), sendLag, threads,
-                    cpuSeconds, busyRatio, clientBound, slo);
+                    ioUring, cpuSeconds, busyRatio, clientBound, slo);
         }
 
         Map<String, Object> summary(RunOptions options, Path samplesFile, int run) {
@@ -241,6 +249,8 @@ public final class RunCommand {
             Map<String, Object> client = new LinkedHashMap<>();
             client.put("threads", threads);
             client.put("rt_priority", options.rtPriority());
+            client.put("send_path", ioUring ? "io_uring" : "write");
+            client.put("sends_held_back", stats.sendsHeldBack);
             client.put("cpu_seconds", round3(cpuSeconds));
             client.put("busy_ratio", round3(busyRatio));
             client.put("loop_cpu_us_per_frame", stats.framesSent == 0 ? 0 : round3(stats.loopCpuNanos / 1e3 / stats.framesSent));

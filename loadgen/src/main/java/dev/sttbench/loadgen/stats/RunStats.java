@@ -27,6 +27,8 @@ public final class RunStats {
     public long closeTimeouts;
     public long sessionTimeouts;
     public long framesSent;
+    /** Sends of audio that the socket did not take whole (the server's backpressure): the rest waited. */
+    public long sendsHeldBack;
     public long sessionsConnected;
     /** Time the loop spent outside {@code select} during the measured window, and the window's length. */
     public long busyNanos;
@@ -106,6 +108,7 @@ public final class RunStats {
         closeTimeouts += other.closeTimeouts;
         sessionTimeouts += other.sessionTimeouts;
         framesSent += other.framesSent;
+        sendsHeldBack += other.sendsHeldBack;
         sessionsConnected += other.sessionsConnected;
         busyNanos += other.busyNanos;
         windowNanos += other.windowNanos;

@@ -34,6 +34,8 @@ class RunOptionsTest {
         assertEquals(15, options.sessionGraceSecs());
         assertEquals(Runtime.getRuntime().availableProcessors(), options.threads());
         assertEquals(0, options.rtPriority());
+        assertEquals(RunOptions.SendPath.AUTO, options.sendPath());
+        assertEquals(0, options.sendBufferBytes());
         assertNull(options.samplesOut());
         assertNull(options.jsonOut());
         assertFalse(options.slo());
@@ -47,7 +49,7 @@ class RunOptionsTest {
                 "--measure-secs", "45", "--ramp-up-secs", "30", "--session-start-spread-ms", "1000", "--repeat", "2",
                 "--connect-timeout-ms", "1", "--send-timeout-ms", "2", "--close-grace-ms", "3",
                 "--session-grace-secs", "4", "--samples-out", "s.csv", "--service-name", "nio", "--threads", "1",
-                "--rt-priority", "5", "--json-out", "o.json", "--slo");
+                "--rt-priority", "5", "--send-path", "write", "--send-buffer-bytes", "8192", "--json-out", "o.json", "--slo");
         assertEquals(4000, options.sessions());
         assertEquals(30, options.rampUpSecs());
         assertEquals(1000, options.sessionStartSpreadMs());
@@ -57,6 +59,8 @@ class RunOptionsTest {
         assertEquals("nio", options.serviceName());
         assertEquals(1, options.threads());
         assertEquals(5, options.rtPriority());
+        assertEquals(RunOptions.SendPath.WRITE, options.sendPath());
+        assertEquals(8192, options.sendBufferBytes());
         assertTrue(options.slo());
     }
 
@@ -77,6 +81,8 @@ class RunOptionsTest {
                 .getMessage().contains("--rt-priority must be 0..99, got 100"));
         assertTrue(assertThrows(UsageException.class, () -> parse("--url", "ws://127.0.0.1:1/", "--sessions", "1", "--rt-priority", "-1"))
                 .getMessage().contains("--rt-priority must be >= 0"));
+        assertTrue(assertThrows(UsageException.class, () -> parse("--url", "ws://127.0.0.1:1/", "--sessions", "1", "--send-path", "splice"))
+                .getMessage().contains("--send-path must be auto, io_uring or write, got 'splice'"));
     }
 
     @Test

@@ -7,14 +7,19 @@ import com.github.cliftonlabs.json_simple.JsonArray;
 import com.github.cliftonlabs.json_simple.JsonObject;
 import com.github.cliftonlabs.json_simple.Jsoner;
 import dev.sttbench.loadgen.Main;
+import dev.sttbench.loadgen.cli.RunOptions;
+import dev.sttbench.loadgen.net.ClientLoop;
 import dev.sttbench.loadgen.net.RealtimeScheduling;
 import dev.sttbench.loadgen.testing.FakeGateway;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -100,6 +105,59 @@ class RunAgainstFakeGatewayTest {
                         err.toString(StandardCharsets.UTF_8));
                 assertEquals(0, gateway.connectionsAccepted());
             }
+        }
+    }
+
+    /**
+     * A gateway that stops reading fills the client's sockets: with either send path the held-back frames
+     * must go out later, in order, none lost or doubled (the partials' contiguity would say so).
+     */
+    @Test
+    void backpressureHoldsFramesBackAndLosesNoneOnEitherSendPath() throws Exception {
+        List<String> paths = new ArrayList<>(List.of("write"));
+        try {
+            ClientLoop.resolveIoUring(RunOptions.SendPath.IO_URING);
+            paths.add("io_uring");
+        } catch (IOException e) {
+            // io_uring unavailable here: the write path alone
+        }
+        for (String path : paths) {
+            try (FakeGateway gateway = new FakeGateway(FakeGateway.Behaviour.STALL, 200)) {
+                Outcome outcome = run(gateway, "--send-path", path, "--send-buffer-bytes", "4096");
+                JsonObject summary = outcome.summary();
+                JsonObject client = (JsonObject) summary.get("client");
+                assertEquals(path, client.get("send_path"));
+                assertTrue(count(client, "sends_held_back") > 0, path + ": " + client.toJson());
+                assertEquals(0, count(summary, "protocol_errors"), path + ": " + summary.toJson());
+                assertEquals(8, count(summary, "sessions_connected"));
+                assertEquals(0, count((JsonObject) summary.get("timeouts"), "send"), path);
+                assertTrue(count(summary, "partials") > 0, path);
+            }
+        }
+    }
+
+    @Test
+    void ioUringSendPathDeliversEveryFrameInOrder() throws Exception {
+        try {
+            ClientLoop.resolveIoUring(RunOptions.SendPath.IO_URING);
+        } catch (IOException e) {
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int exit = Main.run(new String[] {"run", "--url", "ws://127.0.0.1:1/ws/stt", "--sessions", "1",
+                    "--send-path", "io_uring"}, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                    new PrintStream(err, true, StandardCharsets.UTF_8));
+            assertEquals(2, exit);
+            assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("run: --send-path io_uring: "));
+            return;
+        }
+        try (FakeGateway gateway = new FakeGateway(FakeGateway.Behaviour.CONFORMING, 200)) {
+            Outcome outcome = run(gateway, "--send-path", "io_uring");
+            JsonObject summary = outcome.summary();
+            assertEquals("io_uring", ((JsonObject) summary.get("client")).get("send_path"));
+            assertEquals(0, count(summary, "protocol_errors"), summary.toJson());
+            long frames = count(summary, "frames_sent");
+            assertTrue(frames > 1100 && frames <= 8 * 156, "frames_sent " + frames);
+            long partials = count(summary, "partials");
+            assertTrue(partials >= 8 * 8 && partials <= 8 * 11, "partials " + partials);
         }
     }
 

@@ -32,7 +32,12 @@ public final class FakeGateway implements AutoCloseable {
         /** Sends an error frame for every batch instead of a partial. */
         ERROR_FRAMES,
         /** Closes every protocol violation with 1000 instead of 1002/1003, and serves 200 on any path. */
-        LAX
+        LAX,
+        /**
+         * Stops reading for 2 s right after the start message, behind a 4 KiB receive buffer, so the client's
+         * sockets fill (short writes, EAGAIN) and its frames must resume in order afterwards.
+         */
+        STALL
     }
 
     private final ServerSocket server;
@@ -49,6 +54,9 @@ public final class FakeGateway implements AutoCloseable {
         this.behaviour = behaviour;
         this.flushIntervalMs = flushIntervalMs;
         this.server = new ServerSocket();
+        if (behaviour == Behaviour.STALL) {
+            server.setReceiveBufferSize(4096);
+        }
         server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);
         threads.execute(this::accept);
     }
@@ -160,6 +168,9 @@ public final class FakeGateway implements AutoCloseable {
                         flusher = new Thread(this::flushLoop, "fake-gateway-flush");
                         flusher.setDaemon(true);
                         flusher.start();
+                        if (behaviour == Behaviour.STALL) {
+                            stall();
+                        }
                         continue;
                     }
                     if (opcode != WebSocketClientCodec.OPCODE_BINARY) {
@@ -179,6 +190,15 @@ public final class FakeGateway implements AutoCloseable {
                 if (flusher != null) {
                     flusher.interrupt();
                 }
+            }
+        }
+
+        private void stall() throws IOException {
+            try {
+                TimeUnit.SECONDS.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
             }
         }
 
