@@ -15,6 +15,7 @@
 #   BENCH_NICE   nice value for all three processes (e.g. -10 on a machine shared with other work)
 #   GATEWAY_JAVA_OPTS SIM_JAVA_OPTS LOADGEN_JAVA_OPTS   JVM flags
 #   GATEWAY_WORKER_THREADS GATEWAY_MAX_SESSIONS GATEWAY_SESSION_BUFFER_FRAMES SIM_WORKER_THREADS LOADGEN_THREADS
+#   LOADGEN_SEND_PATH     loadgen --send-path: auto (default: io_uring where available), io_uring or write
 #   LOADGEN_RT_PRIORITY   SCHED_FIFO priority of loadgen's loops (default 1 when LOADGEN_CPUS is set and this
 #                         shell may use SCHED_FIFO, else 0 = normal scheduling)
 #   CPU_PASSES=4 MODEL_DELAY_MS=75 FLUSH_INTERVAL_MS=1000 FLUSH_PHASE_JITTER_MS=1000 INFERENCE_TIMEOUT_MS=2000
@@ -184,6 +185,7 @@ loadgen_args=(run --url "$ws_url" --sessions "$SESSIONS" --warmup-secs "$WARMUP"
   --close-grace-ms 5000 --session-grace-secs 15 --service-name "$LABEL" --slo
   --samples-out "$OUT_DIR/samples.csv" --json-out "$OUT_DIR/summary.json")
 [[ -z ${LOADGEN_THREADS:-} ]] || loadgen_args+=(--threads "$LOADGEN_THREADS")
+[[ -z ${LOADGEN_SEND_PATH:-} ]] || loadgen_args+=(--send-path "$LOADGEN_SEND_PATH")
 # Under SCHED_FIFO no kernel thread or sampler on the loadgen's cores can hold a due frame back
 # (loadgen/README.md, "Measured efficiency"). Only when it has cores of its own: sharing one, it would
 # preempt the gateway it measures. Without the privilege the loops run at normal priority.
