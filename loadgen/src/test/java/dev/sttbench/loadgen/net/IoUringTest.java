@@ -27,6 +27,27 @@ class IoUringTest {
     private record Completion(long userData, int result) {
     }
 
+    /** A connected loopback pair: {@code client} non-blocking (as loadgen's), {@code peer} the server side. */
+    private record Loopback(SocketChannel client, SocketChannel peer) implements AutoCloseable {
+        static Loopback open(int clientSendBuffer) throws IOException {
+            try (ServerSocketChannel server = ServerSocketChannel.open()) {
+                server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                SocketChannel client = SocketChannel.open(server.getLocalAddress());
+                if (clientSendBuffer > 0) {
+                    client.setOption(StandardSocketOptions.SO_SNDBUF, clientSendBuffer);
+                }
+                client.configureBlocking(false);
+                return new Loopback(client, server.accept());
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            client.close();
+            peer.close();
+        }
+    }
+
     private static IoUring openOrExplain() {
         try {
             return IoUring.open(8);
@@ -42,12 +63,9 @@ class IoUringTest {
         if (ring == null) {
             return;
         }
-        try (ring; Arena arena = Arena.ofConfined(); ServerSocketChannel server = ServerSocketChannel.open()) {
-            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            SocketChannel client = SocketChannel.open(server.getLocalAddress());
-            client.configureBlocking(false);
-            SocketChannel peer = server.accept();
-            int fd = SocketDescriptor.of(client);
+        try (ring; Arena arena = Arena.ofConfined(); Loopback sockets = Loopback.open(0)) {
+            SocketChannel peer = sockets.peer();
+            int fd = SocketDescriptor.of(sockets.client());
             List<Completion> completions = new ArrayList<>();
             byte[] expected = "first;second;third".getBytes(StandardCharsets.US_ASCII);
             String[] parts = {"first;", "second;", "third"};
@@ -66,8 +84,6 @@ class IoUringTest {
             }
             assertArrayEquals(expected, received.array());
             assertEquals(0, ring.reap((userData, result) -> completions.add(new Completion(userData, result))));
-            client.close();
-            peer.close();
         }
     }
 
@@ -77,13 +93,8 @@ class IoUringTest {
         if (ring == null) {
             return;
         }
-        try (ring; Arena arena = Arena.ofConfined(); ServerSocketChannel server = ServerSocketChannel.open()) {
-            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            SocketChannel client = SocketChannel.open(server.getLocalAddress());
-            client.setOption(StandardSocketOptions.SO_SNDBUF, 4096);
-            client.configureBlocking(false);
-            SocketChannel peer = server.accept(); // never reads
-            int fd = SocketDescriptor.of(client);
+        try (ring; Arena arena = Arena.ofConfined(); Loopback sockets = Loopback.open(4096)) {
+            int fd = SocketDescriptor.of(sockets.client()); // the peer never reads
             MemorySegment chunk = arena.allocate(64 * 1024);
             boolean blocked = false;
             List<Completion> completions = new ArrayList<>();
@@ -101,8 +112,6 @@ class IoUringTest {
                 assertTrue(ring.queueSend(fd, chunk.address(), 1, i));
             }
             assertFalse(ring.queueSend(fd, chunk.address(), 1, -1), "every slot queued");
-            client.close();
-            peer.close();
         }
     }
 
