@@ -9,9 +9,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
@@ -101,7 +99,7 @@ final class IoUring implements AutoCloseable {
 
     private IoUring(int entries) throws IOException {
         MemorySegment params = arena.allocate(PARAMS_BYTES);
-        long fd = syscall(Libc.SETUP, SYS_IO_URING_SETUP, entries, params);
+        long fd = syscall(Calls.SETUP, SYS_IO_URING_SETUP, entries, params);
         if (fd < 0) {
             arena.close();
             throw new IOException("io_uring_setup: " + Libc.describe(errno()));
@@ -207,7 +205,7 @@ final class IoUring implements AutoCloseable {
         }
         INT.setRelease(sqRing, sqTail, tail);
         while (true) {
-            long submitted = syscall(Libc.ENTER, SYS_IO_URING_ENTER, ringFd, queued, 0, 0, MemorySegment.NULL, 0L);
+            long submitted = syscall(Calls.ENTER, SYS_IO_URING_ENTER, ringFd, queued, 0, 0, MemorySegment.NULL, 0L);
             if (submitted >= 0) {
                 queued -= (int) submitted;
                 return (int) submitted;
@@ -236,10 +234,10 @@ final class IoUring implements AutoCloseable {
 
     @Override
     public void close() {
-        Libc.munmap(sqes, sqesBytes);
-        Libc.munmap(sqRing, sqRingBytes);
+        Calls.munmap(sqes, sqesBytes);
+        Calls.munmap(sqRing, sqRingBytes);
         if (cqRingBytes > 0) {
-            Libc.munmap(cqRing, cqRingBytes);
+            Calls.munmap(cqRing, cqRingBytes);
         }
         closeFd();
         arena.close();
@@ -247,7 +245,7 @@ final class IoUring implements AutoCloseable {
 
     private void closeFd() {
         try {
-            int ignored = (int) Libc.CLOSE.invokeExact(ringFd);
+            int ignored = (int) Calls.CLOSE.invokeExact(ringFd);
         } catch (Throwable e) {
             throw new IllegalStateException("close(io_uring fd)", e);
         }
@@ -256,7 +254,7 @@ final class IoUring implements AutoCloseable {
     private MemorySegment mmap(long bytes, long offset) throws IOException {
         MemorySegment mapped;
         try {
-            mapped = (MemorySegment) Libc.MMAP.invokeExact(callState, MemorySegment.NULL, bytes, PROT_READ_WRITE,
+            mapped = (MemorySegment) Calls.MMAP.invokeExact(callState, MemorySegment.NULL, bytes, PROT_READ_WRITE,
                     MAP_SHARED_POPULATE, ringFd, offset);
         } catch (Throwable e) {
             throw new IllegalStateException("mmap call failed", e);
@@ -286,47 +284,28 @@ final class IoUring implements AutoCloseable {
     }
 
     private int errno() {
-        return (int) Libc.ERRNO.get(callState, 0L);
+        return Libc.errno(callState);
     }
 
-    /** libc entry points, looked up when first used. */
-    private static final class Libc {
-        static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-        static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-        static final MethodHandle SETUP = downcall("syscall",
+    /** The libc entry points, looked up when first used. */
+    private static final class Calls {
+        static final MethodHandle SETUP = Libc.downcall("syscall",
                 FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS),
-                Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno"));
-        static final MethodHandle ENTER = downcall("syscall",
+                Linker.Option.firstVariadicArg(1), Libc.CAPTURE_ERRNO);
+        static final MethodHandle ENTER = Libc.downcall("syscall",
                 FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG),
-                Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno"));
-        static final MethodHandle MMAP = downcall("mmap",
+                Linker.Option.firstVariadicArg(1), Libc.CAPTURE_ERRNO);
+        static final MethodHandle MMAP = Libc.downcall("mmap",
                 FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG),
-                Linker.Option.captureCallState("errno"));
-        static final MethodHandle MUNMAP = downcall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-        static final MethodHandle CLOSE = downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-        static final MethodHandle STRERROR = downcall("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
-
-        private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-            Linker linker = Linker.nativeLinker();
-            MemorySegment symbol = linker.defaultLookup().find(name).orElseThrow(
-                    () -> new UnsupportedOperationException("libc has no " + name));
-            return linker.downcallHandle(symbol, descriptor, options);
-        }
+                Libc.CAPTURE_ERRNO);
+        static final MethodHandle MUNMAP = Libc.downcall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+        static final MethodHandle CLOSE = Libc.downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
 
         static void munmap(MemorySegment segment, long bytes) {
             try {
                 int ignored = (int) MUNMAP.invokeExact(segment, bytes);
             } catch (Throwable e) {
                 throw new IllegalStateException("munmap failed", e);
-            }
-        }
-
-        static String describe(int errno) {
-            try {
-                MemorySegment text = (MemorySegment) STRERROR.invokeExact(errno);
-                return text.reinterpret(256).getString(0) + " (errno " + errno + ")";
-            } catch (Throwable e) {
-                return "errno " + errno;
             }
         }
     }

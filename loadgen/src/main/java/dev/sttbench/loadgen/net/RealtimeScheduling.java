@@ -5,12 +5,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -46,9 +42,9 @@ public final class RealtimeScheduling {
             MemorySegment param = arena.allocate(SCHED_PARAM_BYTES);
             param.set(JAVA_INT, 0, priority);
             MemorySegment callState = arena.allocate(Libc.CALL_STATE);
-            int result = (int) Libc.SCHED_SETSCHEDULER.invokeExact(callState, 0, SCHED_FIFO, param);
+            int result = (int) Calls.SCHED_SETSCHEDULER.invokeExact(callState, 0, SCHED_FIFO, param);
             if (result != 0) {
-                int errno = (int) Libc.ERRNO.get(callState, 0L);
+                int errno = Libc.errno(callState);
                 throw new IllegalStateException("sched_setscheduler(SCHED_FIFO, priority " + priority + ") failed: "
                         + Libc.describe(errno) + " (needs root or CAP_SYS_NICE)");
             }
@@ -62,7 +58,7 @@ public final class RealtimeScheduling {
     /** Whether the calling thread runs under {@code SCHED_FIFO}. */
     public static boolean isFifo() {
         try {
-            return (int) Libc.SCHED_GETSCHEDULER.invokeExact(0) == SCHED_FIFO;
+            return (int) Calls.SCHED_GETSCHEDULER.invokeExact(0) == SCHED_FIFO;
         } catch (Throwable e) {
             throw new IllegalStateException("sched_getscheduler call failed", e);
         }
@@ -94,29 +90,10 @@ public final class RealtimeScheduling {
     }
 
     /** The libc entry points, looked up when first used (class initialization is lazy and thread-safe). */
-    private static final class Libc {
-        static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-        static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-        static final MethodHandle SCHED_SETSCHEDULER = downcall("sched_setscheduler",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), Linker.Option.captureCallState("errno"));
-        static final MethodHandle SCHED_GETSCHEDULER = downcall("sched_getscheduler",
+    private static final class Calls {
+        static final MethodHandle SCHED_SETSCHEDULER = Libc.downcall("sched_setscheduler",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), Libc.CAPTURE_ERRNO);
+        static final MethodHandle SCHED_GETSCHEDULER = Libc.downcall("sched_getscheduler",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-        static final MethodHandle STRERROR = downcall("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
-
-        private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-            Linker linker = Linker.nativeLinker();
-            MemorySegment symbol = linker.defaultLookup().find(name).orElseThrow(
-                    () -> new UnsupportedOperationException("SCHED_FIFO needs Linux: libc has no " + name));
-            return linker.downcallHandle(symbol, descriptor, options);
-        }
-
-        static String describe(int errno) {
-            try {
-                MemorySegment text = (MemorySegment) STRERROR.invokeExact(errno);
-                return text.reinterpret(256).getString(0) + " (errno " + errno + ")";
-            } catch (Throwable e) {
-                return "errno " + errno;
-            }
-        }
     }
 }
