@@ -494,7 +494,10 @@ public final class ClientLoop implements Runnable {
 
     private void submitQueued() {
         try {
-            ring.submit();
+            if (ring.submit() == 0) {
+                // Never seen; without this a refusing kernel would spin the loop in flushSends.
+                throw new IOException("the kernel took none of " + ring.queued() + " queued sends");
+            }
         } catch (IOException e) {
             throw new IllegalStateException("io_uring submit failed", e);
         }
