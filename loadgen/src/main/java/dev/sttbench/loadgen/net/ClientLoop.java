@@ -43,7 +43,8 @@ public final class ClientLoop implements Runnable {
     private static final long NANOS_PER_MILLI = 1_000_000L;
     private static final long HOUSEKEEPING_INTERVAL_NANOS = 50 * NANOS_PER_MILLI;
     private static final int MAX_MESSAGE_BYTES = 1 << 16;
-    private static final int FRAME_BYTES = MASKED_HEADER_16_BYTES + Pcm.FRAME_BYTES;
+    /** One masked audio frame on the wire: 8-byte header and the PCM. */
+    static final int FRAME_BYTES = MASKED_HEADER_16_BYTES + Pcm.FRAME_BYTES;
     private static final int CONTROL_BUFFER_BYTES = 256;
     private static final byte[] START_MESSAGE = "{\"type\":\"start\"}".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CLOSE_NORMAL = WebSocketClientCodec.closePayload(WebSocketClientCodec.CLOSE_NORMAL);
@@ -366,9 +367,7 @@ public final class ClientLoop implements Runnable {
     }
 
     private void sendFrame(Session session, long due, long now, boolean recordLag) {
-        int mask = nextMask();
-        frame.putInt(MASK_KEY_OFFSET_16, mask);
-        Pcm.writeMaskedFrame(session.id, session.nextSeq, mask, frame, MASKED_HEADER_16_BYTES);
+        encodeFrame(frame, 0, session.id, session.nextSeq);
         frame.clear();
         int written;
         try {
@@ -385,9 +384,14 @@ public final class ClientLoop implements Runnable {
         session.nextDueNanos += Pcm.FRAME_INTERVAL_NANOS;
         if (written < FRAME_BYTES) {
             stats.sendsHeldBack++;
-            session.stash(frame, due);
-            session.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+            park(session, frame, due);
         }
+    }
+
+    /** Keeps the unsent rest of {@code src} in the session until the socket is writable again. */
+    private static void park(Session session, ByteBuffer src, long sinceNanos) {
+        session.stash(src, sinceNanos);
+        session.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
     }
 
     /** Writes {@code src} now, or whatever the socket does not take after what is already pending. */
@@ -402,8 +406,7 @@ public final class ClientLoop implements Runnable {
                 return;
             }
         }
-        session.stash(src, now);
-        session.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+        park(session, src, now);
     }
 
     private void onWritable(Session session) throws IOException {
@@ -452,11 +455,7 @@ public final class ClientLoop implements Runnable {
         int frames = 0;
         int offset = slots.offset(slot);
         while (frames < SendSlots.MAX_FRAMES && due <= now && due < schedule.measureEndNanos()) {
-            int mask = nextMask();
-            int at = offset + frames * FRAME_BYTES;
-            WebSocketClientCodec.writeMaskedBinaryHeader16(slots.buffer, at, Pcm.FRAME_BYTES);
-            slots.buffer.putInt(at + MASK_KEY_OFFSET_16, mask);
-            Pcm.writeMaskedFrame(session.id, session.nextSeq + frames, mask, slots.buffer, at + MASKED_HEADER_16_BYTES);
+            encodeFrame(slots.buffer, offset + frames * FRAME_BYTES, session.id, session.nextSeq + frames);
             frames++;
             due += Pcm.FRAME_INTERVAL_NANOS;
         }
@@ -521,37 +520,42 @@ public final class ClientLoop implements Runnable {
     private void onSendCompleted(long userData, int result) {
         int slot = (int) userData;
         Session session = slots.session[slot];
-        int bytes = slots.frames[slot] * FRAME_BYTES;
-        long firstDue = slots.firstDue[slot];
+        int frames = slots.frames[slot];
+        int bytes = frames * FRAME_BYTES;
+        boolean complete = result == bytes;
+        boolean failed = !complete && result < 0 && result != -IoUring.EAGAIN;
+        if (session.state != Session.DONE && !complete && !failed) {
+            // The socket is full: keep the unsent rest, exactly as a short write does (copied before release).
+            int offset = slots.offset(slot);
+            park(session, slots.buffer.duplicate().limit(offset + bytes).position(offset + Math.max(0, result)),
+                    slots.firstDue[slot]);
+        }
+        slots.release(slot);
         if (session.state == Session.DONE) {
-            slots.release(slot);
             return;
         }
         session.sending = false;
-        if (result == bytes) {
-            slots.release(slot);
-            if (reapingLate) {
-                stats.sendsHeldBack++;
-            }
-        } else if (result >= 0 || result == -IoUring.EAGAIN) {
-            // The socket is full: keep the unsent rest, exactly as a short write does.
-            stats.sendsHeldBack++;
-            int offset = slots.offset(slot);
-            ByteBuffer rest = slots.buffer.duplicate().limit(offset + bytes).position(offset + Math.max(0, result));
-            session.stash(rest, firstDue);
-            slots.release(slot);
-            session.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
-            return;
-        } else {
-            slots.release(slot);
-            fail(session, "session " + session.id + ": send of " + slots.frames[slot] + " frames failed: errno "
-                    + -result);
+        if (failed) {
+            fail(session, "session " + session.id + ": send of " + frames + " frames failed: errno " + -result);
             return;
         }
-        if (session.state == Session.STREAMING) {
+        if (!complete || reapingLate) {
+            stats.sendsHeldBack++;
+        }
+        if (complete && session.state == Session.STREAMING) {
             // Frames that waited behind a held-back send are late through the server's doing, not ours.
             queueDueFrames(session, !reapingLate);
         }
+    }
+
+    /**
+     * Fills in the frame whose header (written once, see {@link SendSlots}) starts at {@code at}: a fresh
+     * masking key and the §3 PCM of ({@code sessionId}, {@code seq}) masked with it.
+     */
+    private void encodeFrame(ByteBuffer dst, int at, int sessionId, long seq) {
+        int mask = nextMask();
+        dst.putInt(at + MASK_KEY_OFFSET_16, mask);
+        Pcm.writeMaskedFrame(sessionId, seq, mask, dst, at + MASKED_HEADER_16_BYTES);
     }
 
     private int nextMask() {
