@@ -5,6 +5,7 @@ import dev.sttbench.gateway.inference.InferenceClient;
 import dev.sttbench.gateway.metrics.LoopMetrics;
 import dev.sttbench.gateway.metrics.MetricsRenderer;
 import dev.sttbench.gateway.server.EventLoop;
+import dev.sttbench.gateway.session.AudioChunkPool;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -167,12 +168,13 @@ public final class Gateway implements AutoCloseable
 
     String describe()
     {
-        final long reserved = config.slabBytesPerLoop() * config.workerThreads();
+        final long audio = (long)config.audioChunksPerLoop() * AudioChunkPool.CHUNK_BYTES * config.workerThreads();
+        final long outbound = (long)config.sessionsPerLoop() * config.outboundBufferBytes() * config.workerThreads();
         return "config " + config + "\n" +
-            "memory reserved off-heap " + (reserved >> 20) + " MiB = " + config.workerThreads() + " loops x " +
-            config.sessionsPerLoop() + " sessions x " + config.sessionBytes() + " B (ring " +
-            config.sessionBufferFrames() + " frames + outbound " + config.outboundBufferBytes() +
-            " B); pages committed on first touch\n" +
+            "memory reserved off-heap " + ((audio + outbound) >> 20) + " MiB: audio " + (audio >> 20) + " MiB = " +
+            config.workerThreads() + " loops x " + config.audioChunksPerLoop() + " chunks of " +
+            AudioChunkPool.CHUNK_BYTES + " B (" + AudioChunkPool.FRAMES_PER_CHUNK + " frames), outbound " +
+            (outbound >> 20) + " MiB; pages committed as audio arrives, returned when idle\n" +
             "inference " + config.inferenceUrl() + " warm-up protocol " +
             (null == inferenceVersion ? "unreachable (will retry per flush)" : inferenceVersion);
     }

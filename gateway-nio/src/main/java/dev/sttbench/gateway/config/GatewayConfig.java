@@ -1,5 +1,7 @@
 package dev.sttbench.gateway.config;
 
+import dev.sttbench.gateway.session.AudioChunkPool;
+
 import java.net.URI;
 import java.util.Map;
 
@@ -27,6 +29,7 @@ public final class GatewayConfig
     private final int sessionBufferFrames;
     private final int outboundBufferBytes;
     private final int loopPacingMicros;
+    private final int readIntervalMs;
 
     private GatewayConfig(final Map<String, String> env)
     {
@@ -43,10 +46,17 @@ public final class GatewayConfig
         sessionBufferFrames = intInRange(env, "SESSION_BUFFER_FRAMES", 256, 2, 65_536);
         outboundBufferBytes = intInRange(env, "OUTBOUND_BUFFER_BYTES", 16 * 1024, 8 * 1024, 16 * 1024 * 1024);
         loopPacingMicros = intInRange(env, "LOOP_PACING_US", DEFAULT_LOOP_PACING_US, 0, 100_000);
-        if (slabBytesPerLoop() > Integer.MAX_VALUE)
+        readIntervalMs = intInRange(env, "READ_INTERVAL_MS", 250, 0, 3_600_000);
+        if ((long)audioChunksPerLoop() * AudioChunkPool.CHUNK_BYTES > Integer.MAX_VALUE)
         {
-            throw new IllegalArgumentException("MAX_SESSIONS: " + maxSessions + " sessions of "
-                + sessionBytes() + " bytes exceed the 2 GiB a loop can address; raise WORKER_THREADS or lower it");
+            throw new IllegalArgumentException("MAX_SESSIONS: " + sessionsPerLoop() + " sessions per loop of up to "
+                + AudioChunkPool.chunksFor(sessionBufferFrames) * AudioChunkPool.CHUNK_BYTES
+                + " audio bytes exceed the 2 GiB a loop can address; raise WORKER_THREADS or lower it");
+        }
+        if ((long)sessionsPerLoop() * outboundBufferBytes > Integer.MAX_VALUE)
+        {
+            throw new IllegalArgumentException("OUTBOUND_BUFFER_BYTES: " + sessionsPerLoop() + " sessions per loop of "
+                + outboundBufferBytes + " bytes exceed the 2 GiB a loop can address");
         }
     }
 
@@ -125,21 +135,27 @@ public final class GatewayConfig
         return loopPacingMicros;
     }
 
+    /**
+     * How often a streaming session's socket is read between its flushes: audio waits in the kernel's socket
+     * buffer until then, so one read takes ~{@code READ_INTERVAL_MS / 20} frames instead of one. The flush
+     * reads first, so a batch holds every frame received by then. 0 = read each socket as soon as it is readable.
+     * It bounds how late a ping, a close or EOF is seen.
+     */
+    public int readIntervalMs()
+    {
+        return readIntervalMs;
+    }
+
     /** Sessions each loop can hold: MAX_SESSIONS split evenly, rounded up. */
     public int sessionsPerLoop()
     {
         return (maxSessions + workerThreads - 1) / workerThreads;
     }
 
-    /** Off-heap bytes of one session: audio ring, per-slot arrival times, outbound buffer. */
-    public long sessionBytes()
+    /** Audio chunks per loop: enough for every session's ring to be full at once (the hard bound). */
+    public int audioChunksPerLoop()
     {
-        return (long)sessionBufferFrames * (FRAME_BYTES + Long.BYTES) + outboundBufferBytes;
-    }
-
-    public long slabBytesPerLoop()
-    {
-        return sessionsPerLoop() * sessionBytes();
+        return (int)Math.min(Integer.MAX_VALUE, (long)sessionsPerLoop() * AudioChunkPool.chunksFor(sessionBufferFrames));
     }
 
     public String toString()
@@ -149,7 +165,7 @@ public final class GatewayConfig
             " FLUSH_INTERVAL_MS=" + flushIntervalMs + " FLUSH_PHASE_JITTER_MS=" + flushPhaseJitterMs +
             " INFERENCE_TIMEOUT_MS=" + inferenceTimeoutMs + " WORKER_THREADS=" + workerThreads +
             " MAX_SESSIONS=" + maxSessions + " SESSION_BUFFER_FRAMES=" + sessionBufferFrames +
-            " OUTBOUND_BUFFER_BYTES=" + outboundBufferBytes + " LOOP_PACING_US=" + loopPacingMicros;
+            " OUTBOUND_BUFFER_BYTES=" + outboundBufferBytes + " LOOP_PACING_US=" + loopPacingMicros + " READ_INTERVAL_MS=" + readIntervalMs;
     }
 
     private static String string(final Map<String, String> env, final String name, final String defaultValue)

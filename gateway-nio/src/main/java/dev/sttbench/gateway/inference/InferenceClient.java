@@ -84,15 +84,16 @@ public final class InferenceClient implements AutoCloseable
     }
 
     /**
-     * POST a frozen batch. {@code second} is null unless the batch wraps around the ring. Exactly one
+     * POST a frozen batch, the body being {@code views[0, viewCount)} in order (duplicated here: the caller may
+     * reuse the views once this returns). Exactly one
      * completion is posted to {@code sink}, also when the returned future is cancelled; the caller's loop must
      * call {@link #onCompletionHandled()} for it.
      *
      * @return the response future, to cancel when the loop's deadline passes first.
      */
     public CompletableFuture<HttpResponse<byte[]>> send(
-        final ByteBuffer first,
-        final ByteBuffer second,
+        final ByteBuffer[] views,
+        final int viewCount,
         final int bodyLength,
         final InferenceCaller caller,
         final long batchId,
@@ -101,7 +102,7 @@ public final class InferenceClient implements AutoCloseable
         final HttpRequest request = HttpRequest.newBuilder(inferUri)
             .header(CPU_PASSES_HEADER, cpuPasses)
             .header("content-type", "application/octet-stream")
-            .POST(HttpRequest.BodyPublishers.fromPublisher(new RingSlicePublisher(first, second), bodyLength))
+            .POST(HttpRequest.BodyPublishers.fromPublisher(new RingSlicePublisher(views, viewCount), bodyLength))
             .build();
         inFlight.incrementAndGet();
         final Exchange exchange = new Exchange(caller, batchId, sink, System.nanoTime());

@@ -4,23 +4,27 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.Flow;
 
 /**
- * Publishes a frozen batch as the request body straight from the session's ring: one or two views (two when
- * the batch wraps), no copy. Each subscription gets its own duplicates so a resend starts from the beginning.
+ * Publishes a frozen batch as the request body straight from the session's ring: one view per audio chunk the
+ * batch spans, no copy of the audio. Each subscription gets its own duplicates so a resend starts from the
+ * beginning.
  */
 final class RingSlicePublisher implements Flow.Publisher<ByteBuffer>
 {
-    private final ByteBuffer first;
-    private final ByteBuffer second;
+    private final ByteBuffer[] views;
 
-    RingSlicePublisher(final ByteBuffer first, final ByteBuffer second)
+    /** Takes duplicates of {@code views[0, count)} now: the caller reuses its views for the next batch. */
+    RingSlicePublisher(final ByteBuffer[] views, final int count)
     {
-        this.first = first;
-        this.second = second;
+        this.views = new ByteBuffer[count];
+        for (int i = 0; i < count; i++)
+        {
+            this.views[i] = views[i].duplicate();
+        }
     }
 
     public void subscribe(final Flow.Subscriber<? super ByteBuffer> subscriber)
     {
-        subscriber.onSubscribe(new Subscription(subscriber, first, second));
+        subscriber.onSubscribe(new Subscription(subscriber, views));
     }
 
     private static final class Subscription implements Flow.Subscription
@@ -32,11 +36,14 @@ final class RingSlicePublisher implements Flow.Publisher<ByteBuffer>
         private boolean emitting;
         private boolean done;
 
-        Subscription(final Flow.Subscriber<? super ByteBuffer> subscriber, final ByteBuffer first, final ByteBuffer second)
+        Subscription(final Flow.Subscriber<? super ByteBuffer> subscriber, final ByteBuffer[] views)
         {
             this.subscriber = subscriber;
-            views = null == second ? new ByteBuffer[]{ first.duplicate() } :
-                new ByteBuffer[]{ first.duplicate(), second.duplicate() };
+            this.views = new ByteBuffer[views.length];
+            for (int i = 0; i < views.length; i++)
+            {
+                this.views[i] = views[i].duplicate();
+            }
         }
 
         public synchronized void request(final long n)

@@ -24,14 +24,27 @@ public final class LoopMetrics
     public static final int FLUSH_LATENESS_COUNT = 11;
     public static final int LATE_COMPLETIONS = 12;
     public static final int CONNECTIONS_ABORTED = 13;
-    private static final int ERROR_FRAMES_BASE = 14;
+    /** Gauges the loop sets once per housekeeping tick. */
+    public static final int AUDIO_CHUNKS_IN_USE = 14;
+    public static final int AUDIO_CHUNKS_TRIMMED = 15;
+    public static final int LOOP_ERRORS = 16;
+    private static final int ERROR_FRAMES_BASE = 17;
     private static final int LATENESS_BUCKETS_BASE = ERROR_FRAMES_BASE + ErrorKind.count();
 
     /** Upper bounds (ms) of the flush-lateness histogram buckets; the last bucket is +Inf. */
     static final long[] LATENESS_BOUNDS_MS = { 1, 2, 5, 10, 20, 50, 100, 250, 500, 1000 };
 
-    private final AtomicLongArray counters =
-        new AtomicLongArray(LATENESS_BUCKETS_BASE + LATENESS_BOUNDS_MS.length + 1);
+    /**
+     * Loop-lag histograms in microseconds, bucket {@code b} holding values in {@code (2^(b-1), 2^b]} (bucket 0:
+     * ≤ 1 µs, the last: everything above 2^(LAG_BUCKETS-2) µs ≈ 1 s), then the maximum.
+     */
+    static final int LAG_BUCKETS = 22;
+    /** How late each due timer (read tick or flush) ran. */
+    public static final int TIMER_LATENESS = LATENESS_BUCKETS_BASE + LATENESS_BOUNDS_MS.length + 1;
+    /** How long each duty cycle worked (from waking up to going back to wait). */
+    public static final int CYCLE_TIME = TIMER_LATENESS + LAG_BUCKETS + 1;
+
+    private final AtomicLongArray counters = new AtomicLongArray(CYCLE_TIME + LAG_BUCKETS + 1);
 
     public void increment(final int counter)
     {
@@ -59,6 +72,39 @@ public final class LoopMetrics
         increment(LATENESS_BUCKETS_BASE + bucket);
         add(FLUSH_LATENESS_SUM_MICROS, micros);
         increment(FLUSH_LATENESS_COUNT);
+    }
+
+    public void set(final int counter, final long value)
+    {
+        counters.setRelease(counter, value);
+    }
+
+    public void timerLateness(final long latenessNanos)
+    {
+        lag(TIMER_LATENESS, latenessNanos);
+    }
+
+    public void cycleTime(final long nanos)
+    {
+        lag(CYCLE_TIME, nanos);
+    }
+
+    /** Record into the lag histogram at {@code base}: one bucket increment and a maximum, no allocation. */
+    private void lag(final int base, final long nanos)
+    {
+        final long micros = Math.max(0, nanos) / 1_000;
+        final int bucket = Math.min(LAG_BUCKETS - 1, 64 - Long.numberOfLeadingZeros(Math.max(0, micros - 1)));
+        increment(base + bucket);
+        if (micros > counters.getPlain(base + LAG_BUCKETS))
+        {
+            counters.setRelease(base + LAG_BUCKETS, micros);
+        }
+    }
+
+    /** Upper bound (µs) of lag bucket {@code bucket}; the last is unbounded. */
+    static long lagBucketBoundMicros(final int bucket)
+    {
+        return bucket < LAG_BUCKETS - 1 ? 1L << bucket : Long.MAX_VALUE;
     }
 
     public long get(final int counter)

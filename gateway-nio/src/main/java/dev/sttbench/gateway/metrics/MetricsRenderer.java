@@ -30,6 +30,9 @@ public final class MetricsRenderer
         counter(out, loops, "gateway_protocol_closes_total", LoopMetrics.PROTOCOL_CLOSES);
         counter(out, loops, "gateway_late_completions_discarded_total", LoopMetrics.LATE_COMPLETIONS);
         counter(out, loops, "gateway_connections_aborted_total", LoopMetrics.CONNECTIONS_ABORTED);
+        counter(out, loops, "gateway_loop_errors_total", LoopMetrics.LOOP_ERRORS);
+        gauge(out, loops, "gateway_audio_chunks_in_use", LoopMetrics.AUDIO_CHUNKS_IN_USE);
+        counter(out, loops, "gateway_audio_chunks_trimmed_total", LoopMetrics.AUDIO_CHUNKS_TRIMMED);
         out.append("# TYPE gateway_buffer_frames gauge\ngateway_buffer_frames ")
             .append(sum(loops, LoopMetrics.BUFFERED_FRAMES)).append('\n');
         out.append("# TYPE gateway_inference_requests_in_flight gauge\ngateway_inference_requests_in_flight ")
@@ -64,7 +67,64 @@ public final class MetricsRenderer
             .append(sum(loops, LoopMetrics.FLUSH_LATENESS_SUM_MICROS) / 1000.0).append('\n');
         out.append("gateway_flush_lateness_ms_count ")
             .append(sum(loops, LoopMetrics.FLUSH_LATENESS_COUNT)).append('\n');
+        lag(out, loops, "gateway_loop_timer_lateness_us", LoopMetrics.TIMER_LATENESS);
+        lag(out, loops, "gateway_loop_cycle_us", LoopMetrics.CYCLE_TIME);
         return out.toString();
+    }
+
+    /**
+     * A loop-lag histogram over all loops: power-of-two buckets (for windowed quantiles from two scrapes),
+     * then p50, p99 and max since start as a summary.
+     */
+    private static void lag(final StringBuilder out, final List<LoopMetrics> loops, final String name, final int base)
+    {
+        final long[] counts = new long[LoopMetrics.LAG_BUCKETS];
+        long total = 0;
+        long max = 0;
+        for (final LoopMetrics metrics : loops)
+        {
+            for (int bucket = 0; bucket < LoopMetrics.LAG_BUCKETS; bucket++)
+            {
+                counts[bucket] += metrics.get(base + bucket);
+            }
+            max = Math.max(max, metrics.get(base + LoopMetrics.LAG_BUCKETS));
+        }
+        out.append("# TYPE ").append(name).append(" histogram\n");
+        for (int bucket = 0; bucket < LoopMetrics.LAG_BUCKETS; bucket++)
+        {
+            total += counts[bucket];
+            final long bound = LoopMetrics.lagBucketBoundMicros(bucket);
+            out.append(name).append("_bucket{le=\"").append(Long.MAX_VALUE == bound ? "+Inf" : Long.toString(bound))
+                .append("\"} ").append(total).append('\n');
+        }
+        out.append(name).append("_count ").append(total).append('\n');
+        out.append("# TYPE ").append(name).append("_quantile gauge\n");
+        out.append(name).append("_quantile{quantile=\"0.5\"} ").append(quantile(counts, total, 0.5)).append('\n');
+        out.append(name).append("_quantile{quantile=\"0.99\"} ").append(quantile(counts, total, 0.99)).append('\n');
+        out.append(name).append("_quantile{quantile=\"1\"} ").append(max).append('\n');
+    }
+
+    /** Upper bound (µs) of the bucket holding quantile {@code q}; 0 when nothing was recorded. */
+    private static long quantile(final long[] counts, final long total, final double q)
+    {
+        final long rank = (long)Math.ceil(q * total);
+        long cumulative = 0;
+        for (int bucket = 0; bucket < counts.length; bucket++)
+        {
+            cumulative += counts[bucket];
+            if (cumulative >= rank && cumulative > 0)
+            {
+                final long bound = LoopMetrics.lagBucketBoundMicros(bucket);
+                return Long.MAX_VALUE == bound ? LoopMetrics.lagBucketBoundMicros(bucket - 1) * 2 : bound;
+            }
+        }
+        return 0;
+    }
+
+    private static void gauge(final StringBuilder out, final List<LoopMetrics> loops, final String name, final int id)
+    {
+        out.append("# TYPE ").append(name).append(" gauge\n").append(name).append(' ')
+            .append(sum(loops, id)).append('\n');
     }
 
     private static void counter(final StringBuilder out, final List<LoopMetrics> loops, final String name, final int id)

@@ -10,6 +10,7 @@ import dev.sttbench.gateway.session.Session;
 import dev.sttbench.gateway.session.SessionSlots;
 import dev.sttbench.gateway.session.SessionTimers;
 import dev.sttbench.gateway.websocket.Handshake;
+import org.agrona.concurrent.CachedNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.jctools.queues.MessagePassingQueue;
 import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
@@ -17,7 +18,6 @@ import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
 import java.io.IOException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
@@ -37,20 +37,19 @@ import java.util.function.Supplier;
  */
 public final class EventLoop implements Runnable, CompletionSink
 {
-    private static final int READ_BUFFER_BYTES = 256 * 1024;
     private static final int COMPLETION_QUEUE_CHUNK = 1024;
     /** Select timeout while timers are pending: about one wheel tick. */
     private static final long TIMER_SELECT_MS = 1;
     private static final long DRAIN_SELECT_MS = 10;
     private static final long CLOSE_GRACE_NANOS = 1_500_000_000L;
     private static final long RESOLVE_GRACE_NANOS = 500_000_000L;
+    /** How often idle audio chunks go back to the OS and the memory gauges are refreshed. */
+    private static final long HOUSEKEEPING_NANOS = 1_000_000_000L;
 
     private final int index;
     private final GatewayConfig config;
     private final Selector selector;
     private final ServerSocketChannel listener;
-    private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    private final UnsafeBuffer readView = new UnsafeBuffer(readBuffer);
     // The field-updater flavour: same algorithm, no sun.misc.Unsafe (deprecated for removal, warned about on JDK 25).
     private final MpscUnboundedAtomicArrayQueue<InferenceCompletion> completions =
         new MpscUnboundedAtomicArrayQueue<>(COMPLETION_QUEUE_CHUNK);
@@ -66,6 +65,12 @@ public final class EventLoop implements Runnable, CompletionSink
     private final Consumer<SelectionKey> onSelected = this::onSelected;
     private final MessagePassingQueue.Consumer<InferenceCompletion> onCompletion = this::onCompletion;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final ErrorLog errors;
+    /** The duty cycle's clock: read once when the loop wakes up, shared by everything the cycle does. */
+    private final CachedNanoClock clock = new CachedNanoClock();
+    private boolean clockStale;
+    private int selectedKeys;
+    private long nextHousekeepingNanos;
 
     private final long pacingNanos;
 
@@ -95,6 +100,7 @@ public final class EventLoop implements Runnable, CompletionSink
         slots = new SessionSlots(config);
         timers = new SessionTimers(System.nanoTime());
         resources = new LoopResources(config, metrics, inference, this, timers, slots);
+        errors = new ErrorLog("event loop " + index, metrics);
     }
 
     public LoopMetrics metrics()
@@ -135,28 +141,43 @@ public final class EventLoop implements Runnable, CompletionSink
         slots.close();
     }
 
+    /**
+     * The duty cycle: wait for readiness, a completion's wakeup or the next timer tick; read the clock once;
+     * handle ready sockets, drained completions and due timers; measure how long the work took.
+     */
     public void run()
     {
         try
         {
+            nextHousekeepingNanos = System.nanoTime() + HOUSEKEEPING_NANOS;
             while (true)
             {
-                final long iterationStartNanos = System.nanoTime();
                 final long selectMs = drainRequested ? DRAIN_SELECT_MS : timers.isEmpty() ? 0 : TIMER_SELECT_MS;
+                clockStale = true;
+                selectedKeys = 0;
                 selector.select(onSelected, selectMs);
+                final long now = cycleClock();
                 wakeupPending.set(false);
-                completions.drain(onCompletion);
-                final long now = System.nanoTime();
-                timers.poll(now);
+                final int work = selectedKeys + completions.drain(onCompletion) + timers.poll(now);
+                if (now >= nextHousekeepingNanos)
+                {
+                    housekeeping(now);
+                }
                 if (drainRequested && drainStep(now))
                 {
                     break;
                 }
+                final long end = System.nanoTime();
+                if (work > 0)
+                {
+                    metrics.cycleTime(end - now);
+                }
                 // parkNanos may return early: wait out the whole pacing period.
-                long pauseNanos;
-                while ((pauseNanos = iterationStartNanos + pacingNanos - System.nanoTime()) > 0)
+                long pauseNanos = now + pacingNanos - end;
+                while (pauseNanos > 0)
                 {
                     LockSupport.parkNanos(pauseNanos);
+                    pauseNanos = now + pacingNanos - System.nanoTime();
                 }
             }
         }
@@ -164,8 +185,7 @@ public final class EventLoop implements Runnable, CompletionSink
         {
             // The loop itself is broken (its selector, or a fault outside any one connection): its listener would
             // keep accepting connections nobody serves, so the process must stop rather than limp on.
-            System.err.println("event loop " + index + " failed: " + ex);
-            ex.printStackTrace();
+            errors.fatal("failed", ex);
             onLoopFailure.accept(ex);
         }
         finally
@@ -173,6 +193,24 @@ public final class EventLoop implements Runnable, CompletionSink
             closeAll();
             stopped.countDown();
         }
+    }
+
+    /** This cycle's time, read from the system clock the first time it is asked for after waking up. */
+    private long cycleClock()
+    {
+        if (clockStale)
+        {
+            clock.update(System.nanoTime());
+            clockStale = false;
+        }
+        return clock.nanoTime();
+    }
+
+    private void housekeeping(final long now)
+    {
+        nextHousekeepingNanos = now + HOUSEKEEPING_NANOS;
+        metrics.add(LoopMetrics.AUDIO_CHUNKS_TRIMMED, slots.audio().trim());
+        metrics.set(LoopMetrics.AUDIO_CHUNKS_IN_USE, slots.audio().inUse());
     }
 
     private void onCompletion(final InferenceCompletion completion)
@@ -189,6 +227,7 @@ public final class EventLoop implements Runnable, CompletionSink
 
     private void onSelected(final SelectionKey key)
     {
+        selectedKeys++;
         try
         {
             dispatch(key);
@@ -203,7 +242,7 @@ public final class EventLoop implements Runnable, CompletionSink
     private void abort(final Object connection, final SelectionKey key, final RuntimeException ex)
     {
         metrics.increment(LoopMetrics.CONNECTIONS_ABORTED);
-        System.err.println("event loop " + index + ": connection aborted: " + ex);
+        errors.record("connection aborted", ex);
         if (connection instanceof Session session)
         {
             session.onEndOfStream();
@@ -230,7 +269,7 @@ public final class EventLoop implements Runnable, CompletionSink
             }
             if ((ready & SelectionKey.OP_READ) != 0 && !session.isClosed())
             {
-                readSession((SocketChannel)key.channel(), session);
+                session.readAvailable(cycleClock());
             }
         }
         else if (attachment instanceof HttpConnection connection)
@@ -257,48 +296,14 @@ public final class EventLoop implements Runnable, CompletionSink
         }
         catch (final IOException ex)
         {
-            System.err.println("event loop " + index + " accept failed: " + ex);
-        }
-    }
-
-    /**
-     * Read all the socket holds: a read that fills the buffer is followed by another, a short read means the
-     * socket is drained (no extra read just to see 0: that would cost a syscall per frame).
-     */
-    private void readSession(final SocketChannel channel, final Session session)
-    {
-        while (true)
-        {
-            readBuffer.clear();
-            final int read;
-            try
-            {
-                read = channel.read(readBuffer);
-            }
-            catch (final IOException ex)
-            {
-                session.onEndOfStream();
-                return;
-            }
-            if (read < 0)
-            {
-                session.onEndOfStream();
-                return;
-            }
-            if (read > 0)
-            {
-                session.onBytes(readView, 0, read, System.nanoTime());
-            }
-            if (read < READ_BUFFER_BYTES || session.isClosed())
-            {
-                return;
-            }
+            errors.record("accept failed", ex);
         }
     }
 
     private void readHttp(final SelectionKey key, final HttpConnection connection)
     {
         final SocketChannel channel = (SocketChannel)key.channel();
+        final ByteBuffer readBuffer = resources.readBuffer();
         readBuffer.clear();
         final int read;
         try
@@ -379,7 +384,7 @@ public final class EventLoop implements Runnable, CompletionSink
         final int pipelined = connection.length() - headEnd;
         if (pipelined > 0)
         {
-            session.onBytes(new UnsafeBuffer(connection.bytes()), headEnd, pipelined, System.nanoTime());
+            session.onBytes(new UnsafeBuffer(connection.bytes()), headEnd, pipelined, cycleClock());
         }
     }
 

@@ -1,58 +1,70 @@
 package dev.sttbench.gateway.session;
 
-import dev.sttbench.gateway.config.GatewayConfig;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+import static dev.sttbench.gateway.session.AudioChunkPool.ARRIVALS_OFFSET;
+import static dev.sttbench.gateway.session.AudioChunkPool.FRAMES_PER_CHUNK;
+import static dev.sttbench.gateway.session.AudioChunkPool.FRAME_BYTES;
+import static dev.sttbench.gateway.session.AudioChunkPool.NO_CHUNK;
 
 /**
- * One session's audio: a ring of fixed 640-byte slots in the loop's off-heap slab, with each slot's arrival
- * time beside it. Three counters split it: {@code [head, batchEnd)} is the batch in flight (frozen, read by the
- * HTTP client), {@code [batchEnd, tail)} is buffered behind it. Frames stored in the ring always have
- * contiguous seqs ({@link #seqOffset}), because frames are only shed once the ring is full and storing resumes
- * only when it is empty again.
+ * One session's audio: up to {@code capacity} 640-byte frames, each with its arrival time, stored in chunks
+ * borrowed from the loop's {@link AudioChunkPool}. Frame counter {@code c} lives in chunk
+ * {@code chunks[(c / FRAMES_PER_CHUNK) % chunks.length]}, frame {@code c % FRAMES_PER_CHUNK}. Three counters
+ * split the frames: {@code [head, batchEnd)} is the batch in flight (frozen, read by the HTTP client),
+ * {@code [batchEnd, tail)} is buffered behind it. A chunk is borrowed when the first frame is stored in it and
+ * returned once {@code head} has passed it (or the ring is empty), so an idle or paused session holds none.
+ * Frames stored in the ring always have contiguous seqs ({@link #seqOffset}): frames are only shed while the
+ * ring is full or the pool is empty, and storing resumes only once the ring has drained.
  */
 public final class AudioRing
 {
-    private static final int FRAME_BYTES = GatewayConfig.FRAME_BYTES;
-
-    private final UnsafeBuffer audio;
-    private final ByteBuffer audioBytes;
-    private final UnsafeBuffer arrivals;
+    private final AudioChunkPool pool;
+    private final UnsafeBuffer memory;
     private final int capacity;
+    private final int[] chunks;
 
     private long head;
     private long batchEnd;
     private long tail;
     private long seqOffset;
+    /** A frame is being unmasked at the tail (possibly across reads): its chunk must stay. */
+    private boolean tailReserved;
 
-    /**
-     * @param slab     the loop's slab.
-     * @param offset   where this ring's audio starts in the slab; its arrival times follow the audio.
-     * @param capacity slots.
-     */
-    public AudioRing(final ByteBuffer slab, final int offset, final int capacity)
+    public AudioRing(final AudioChunkPool pool, final int capacity)
     {
+        this.pool = pool;
         this.capacity = capacity;
-        final int audioLength = capacity * FRAME_BYTES;
-        audioBytes = slab.slice(offset, audioLength);
-        audio = new UnsafeBuffer(slab, offset, audioLength);
-        arrivals = new UnsafeBuffer(slab, offset + audioLength, capacity * Long.BYTES);
+        memory = pool.memory();
+        chunks = new int[AudioChunkPool.chunksFor(capacity)];
+        Arrays.fill(chunks, NO_CHUNK);
     }
 
-    /** Bytes of slab one ring of {@code capacity} slots takes. */
-    public static int bytesFor(final int capacity)
-    {
-        return capacity * (FRAME_BYTES + Long.BYTES);
-    }
-
-    /** Forget everything and number the next stored frame {@code nextSeq}. */
+    /** Forget everything (returning its chunks) and number the next stored frame {@code nextSeq}. */
     public void reset(final long nextSeq)
     {
+        releaseAll();
+        tailReserved = false;
         head = 0;
         batchEnd = 0;
         tail = 0;
         seqOffset = nextSeq;
+    }
+
+    /** Return every chunk to the pool; the session is gone. */
+    public void releaseAll()
+    {
+        for (int i = 0; i < chunks.length; i++)
+        {
+            if (NO_CHUNK != chunks[i])
+            {
+                pool.release(chunks[i]);
+                chunks[i] = NO_CHUNK;
+            }
+        }
     }
 
     public int capacity()
@@ -87,27 +99,65 @@ public final class AudioRing
         return (int)(batchEnd - head);
     }
 
+    /** Chunks this ring holds now. */
+    public int chunksHeld()
+    {
+        int held = 0;
+        for (final int chunk : chunks)
+        {
+            held += NO_CHUNK != chunk ? 1 : 0;
+        }
+        return held;
+    }
+
     /** Restart numbering when the ring is empty, after frames were shed. */
     public void resumeAt(final long nextSeq)
     {
         seqOffset = nextSeq - tail;
     }
 
-    /** The buffer to unmask the next frame into; see {@link #writeIndex()}. */
-    public UnsafeBuffer audio()
+    /**
+     * Make room for the next frame at the tail: false when the ring is full or the pool has no chunk to lend
+     * (the caller sheds the frame). On true, the frame is unmasked into {@link #audio()} at {@link #writeIndex()}
+     * and then {@link #commit(long)}ed.
+     */
+    public boolean reserveNext()
     {
-        return audio;
+        if (isFull())
+        {
+            return false;
+        }
+        final int index = chunkIndex(tail);
+        if (NO_CHUNK == chunks[index])
+        {
+            final int chunk = pool.acquire();
+            if (NO_CHUNK == chunk)
+            {
+                return false;
+            }
+            chunks[index] = chunk;
+        }
+        tailReserved = true;
+        return true;
     }
 
+    /** The buffer every frame is unmasked into (the pool's memory); see {@link #writeIndex()}. */
+    public UnsafeBuffer audio()
+    {
+        return memory;
+    }
+
+    /** Where in {@link #audio()} the frame at the tail goes; valid after {@link #reserveNext()}. */
     public int writeIndex()
     {
-        return slot(tail) * FRAME_BYTES;
+        return frameOffset(tail);
     }
 
     /** Store the frame unmasked at {@link #writeIndex()}; returns its seq. */
     public long commit(final long arrivalNanos)
     {
-        arrivals.putLong(slot(tail) * Long.BYTES, arrivalNanos);
+        memory.putLong(arrivalOffset(tail), arrivalNanos);
+        tailReserved = false;
         return seqOffset + tail++;
     }
 
@@ -118,10 +168,24 @@ public final class AudioRing
         return (int)(batchEnd - head);
     }
 
-    /** Release the batch's slots once it is resolved. */
+    /** Release the batch once it is resolved, returning every chunk no stored frame lives in any more. */
     public void releaseBatch()
     {
+        if (batchEnd == head)
+        {
+            return;
+        }
+        final long firstChunk = head / FRAMES_PER_CHUNK;
         head = batchEnd;
+        final long lastChunk = (head - 1) / FRAMES_PER_CHUNK;
+        // The chunk holding head stays while a frame lives or is being unmasked in it.
+        final long keptChunk = isEmpty() && !tailReserved ? Long.MAX_VALUE : head / FRAMES_PER_CHUNK;
+        for (long c = firstChunk; c <= lastChunk && c < keptChunk; c++)
+        {
+            final int index = (int)(c % chunks.length);
+            pool.release(chunks[index]);
+            chunks[index] = NO_CHUNK;
+        }
     }
 
     public long batchOldestSeq()
@@ -131,34 +195,49 @@ public final class AudioRing
 
     public long batchOldestArrivalNanos()
     {
-        return arrivals.getLong(slot(head) * Long.BYTES);
+        return memory.getLong(arrivalOffset(head));
     }
 
     public long batchNewestArrivalNanos()
     {
-        return arrivals.getLong(slot(batchEnd - 1) * Long.BYTES);
+        return memory.getLong(arrivalOffset(batchEnd - 1));
     }
 
     /**
-     * Views of the frozen batch for the request body, in seq order: the batch occupies one contiguous range, or
-     * two when it wraps. Returns the number of views written to {@code views}.
+     * Views of the frozen batch for the request body, in seq order: one per chunk it spans, each the chunk's
+     * reusable view with position and limit set. Returns the number of views written to {@code views}, which
+     * must hold {@link AudioChunkPool#chunksFor(int) chunksFor(capacity)}.
      */
     public int batchViews(final ByteBuffer[] views)
     {
-        final int first = slot(head);
-        final int frames = batchSize();
-        final int firstRun = Math.min(frames, capacity - first);
-        views[0] = audioBytes.slice(first * FRAME_BYTES, firstRun * FRAME_BYTES);
-        if (firstRun == frames)
+        int count = 0;
+        long from = head;
+        while (from < batchEnd)
         {
-            return 1;
+            final long chunkEnd = (from / FRAMES_PER_CHUNK + 1) * FRAMES_PER_CHUNK;
+            final long to = Math.min(chunkEnd, batchEnd);
+            final ByteBuffer view = pool.audioView(chunks[chunkIndex(from)]);
+            final int start = (int)(from % FRAMES_PER_CHUNK) * FRAME_BYTES;
+            view.limit(start + (int)(to - from) * FRAME_BYTES).position(start);
+            views[count++] = view;
+            from = to;
         }
-        views[1] = audioBytes.slice(0, (frames - firstRun) * FRAME_BYTES);
-        return 2;
+        return count;
     }
 
-    private int slot(final long counter)
+    private int chunkIndex(final long counter)
     {
-        return (int)(counter % capacity);
+        return (int)((counter / FRAMES_PER_CHUNK) % chunks.length);
+    }
+
+    private int frameOffset(final long counter)
+    {
+        return AudioChunkPool.offset(chunks[chunkIndex(counter)]) + (int)(counter % FRAMES_PER_CHUNK) * FRAME_BYTES;
+    }
+
+    private int arrivalOffset(final long counter)
+    {
+        return AudioChunkPool.offset(chunks[chunkIndex(counter)]) + ARRIVALS_OFFSET +
+            (int)(counter % FRAMES_PER_CHUNK) * Long.BYTES;
     }
 }

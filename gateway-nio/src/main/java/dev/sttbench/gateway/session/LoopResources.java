@@ -22,6 +22,8 @@ public final class LoopResources
 {
     /** Encode scratch: one partial or error frame (bounded by the response body limit) plus its header. */
     private static final int SCRATCH_BYTES = 16 * 1024;
+    /** One read takes everything a socket holds after a read interval (a few KiB per session) in one call. */
+    private static final int READ_BUFFER_BYTES = 256 * 1024;
 
     final GatewayConfig config;
     final LoopMetrics metrics;
@@ -35,11 +37,15 @@ public final class LoopResources
     final ErrorEncoder errorEncoder = new ErrorEncoder();
     final InferenceResponseParser parser = new InferenceResponseParser();
     final InferenceResult result = new InferenceResult();
-    final ByteBuffer[] batchViews = new ByteBuffer[2];
+    final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    final UnsafeBuffer readView = new UnsafeBuffer(readBuffer);
+    final ByteBuffer[] batchViews;
     final SplittableRandom random = new SplittableRandom();
     final long flushIntervalNanos;
     final long flushPhaseJitterNanos;
     final long inferenceTimeoutNanos;
+    /** Period of a streaming session's socket reads between flushes; 0 = read when readable. */
+    final long readPeriodNanos;
 
     /** Batches this loop's sessions have in flight. */
     int inFlightBatches;
@@ -64,6 +70,22 @@ public final class LoopResources
         flushIntervalNanos = config.flushIntervalMs() * 1_000_000L;
         flushPhaseJitterNanos = config.flushPhaseJitterMs() * 1_000_000L;
         inferenceTimeoutNanos = config.inferenceTimeoutMs() * 1_000_000L;
+        batchViews = new ByteBuffer[AudioChunkPool.chunksFor(config.sessionBufferFrames())];
+        // Whole reads per flush interval, so that every flush is also a read tick.
+        final long readIntervalNanos = config.readIntervalMs() * 1_000_000L;
+        readPeriodNanos = 0 == readIntervalNanos ? 0 :
+            flushIntervalNanos / Math.max(1, (flushIntervalNanos + readIntervalNanos - 1) / readIntervalNanos);
+    }
+
+    /** The loop's read buffer, shared by every connection it reads. */
+    public ByteBuffer readBuffer()
+    {
+        return readBuffer;
+    }
+
+    public UnsafeBuffer readView()
+    {
+        return readView;
     }
 
     public int inFlightBatches()

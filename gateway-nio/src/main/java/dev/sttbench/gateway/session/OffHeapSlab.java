@@ -10,9 +10,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * One loop's session memory, reserved once at startup. On Linux it is an anonymous private mapping: the
- * address range (and so the bound) is fixed up front while the kernel commits pages on first touch, so RSS
- * follows the sessions actually served instead of MAX_SESSIONS. Elsewhere it falls back to a direct buffer.
+ * Off-heap memory reserved once at startup. On Linux it is an anonymous private mapping: the address range
+ * (and so the bound) is fixed up front while the kernel commits pages on first touch, and
+ * {@link #release(int, int)} hands pages back ({@code madvise(MADV_DONTNEED)}), so RSS follows the audio
+ * actually buffered instead of the bound. Elsewhere it falls back to a direct buffer that keeps its pages.
  */
 public final class OffHeapSlab implements AutoCloseable
 {
@@ -21,13 +22,18 @@ public final class OffHeapSlab implements AutoCloseable
     private static final int MAP_PRIVATE = 0x02;
     private static final int MAP_ANONYMOUS = 0x20;
     private static final int MAP_NORESERVE = 0x4000;
+    private static final int MADV_DONTNEED = 4;
 
     private final Arena arena;
+    private final MemorySegment segment;
+    private final MethodHandle madvise;
     private final ByteBuffer buffer;
 
-    private OffHeapSlab(final Arena arena, final ByteBuffer buffer)
+    private OffHeapSlab(final Arena arena, final MemorySegment segment, final MethodHandle madvise, final ByteBuffer buffer)
     {
         this.arena = arena;
+        this.segment = segment;
+        this.madvise = madvise;
         this.buffer = buffer.order(ByteOrder.LITTLE_ENDIAN);
     }
 
@@ -37,12 +43,37 @@ public final class OffHeapSlab implements AutoCloseable
         {
             return mapAnonymous(bytes);
         }
-        return new OffHeapSlab(null, ByteBuffer.allocateDirect(bytes));
+        return new OffHeapSlab(null, null, null, ByteBuffer.allocateDirect(bytes));
     }
 
     public ByteBuffer buffer()
     {
         return buffer;
+    }
+
+    /**
+     * Give the pages of {@code [offset, offset + length)} back to the OS; they read as zeros when touched again.
+     * Both bounds must be page-aligned. A no-op for the direct-buffer fallback.
+     */
+    public void release(final int offset, final int length)
+    {
+        if (null == madvise)
+        {
+            return;
+        }
+        final int result;
+        try
+        {
+            result = (int)madvise.invokeExact(segment.asSlice(offset, length), (long)length, MADV_DONTNEED);
+        }
+        catch (final Throwable ex)
+        {
+            throw new IllegalStateException("madvise failed", ex);
+        }
+        if (0 != result)
+        {
+            throw new IllegalStateException("madvise(" + offset + ", " + length + ") failed");
+        }
     }
 
     public void close()
@@ -63,6 +94,9 @@ public final class OffHeapSlab implements AutoCloseable
         final MethodHandle munmap = linker.downcallHandle(
             linker.defaultLookup().find("munmap").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+        final MethodHandle madvise = linker.downcallHandle(
+            linker.defaultLookup().find("madvise").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
         final MemorySegment address;
         try
         {
@@ -89,6 +123,6 @@ public final class OffHeapSlab implements AutoCloseable
                 throw new IllegalStateException("munmap failed", ex);
             }
         });
-        return new OffHeapSlab(arena, segment.asByteBuffer());
+        return new OffHeapSlab(arena, segment, madvise, segment.asByteBuffer());
     }
 }

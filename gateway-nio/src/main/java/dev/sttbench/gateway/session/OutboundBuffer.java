@@ -17,6 +17,7 @@ public final class OutboundBuffer
     public static final int CLOSE_FRAME_RESERVE = 4;
 
     private final ByteBuffer buffer;
+    private boolean used;
 
     public OutboundBuffer(final ByteBuffer slab, final int offset, final int capacity)
     {
@@ -26,6 +27,15 @@ public final class OutboundBuffer
     public void clear()
     {
         buffer.clear();
+    }
+
+    /** Empty it and report whether anything was ever stored since the last call (its pages are resident). */
+    public boolean clearUsed()
+    {
+        buffer.clear();
+        final boolean wasUsed = used;
+        used = false;
+        return wasUsed;
     }
 
     public boolean isEmpty()
@@ -43,6 +53,7 @@ public final class OutboundBuffer
         {
             return false;
         }
+        used = true;
         src.getBytes(index, buffer, buffer.position(), length);
         buffer.position(buffer.position() + length);
         return true;

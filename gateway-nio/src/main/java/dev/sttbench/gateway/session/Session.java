@@ -61,8 +61,11 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
     private boolean storingFrame;
 
     private long nextSeq = 1;
-    private long flushTimerId = SessionTimers.NO_TIMER;
+    /** One timer per session: the next read tick, which is the flush when it falls on the flush deadline. */
+    private long tickTimerId = SessionTimers.NO_TIMER;
+    private long tickDeadlineNanos;
     private long flushDeadlineNanos;
+    private int interestOps = SelectionKey.OP_READ;
     private long closeTimerId = SessionTimers.NO_TIMER;
 
     private boolean inFlight;
@@ -113,6 +116,42 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
         }
     }
 
+    /**
+     * Read everything the socket holds and decode it: a read that fills the buffer is followed by another, a
+     * short read means the socket is drained (no extra read just to see 0).
+     */
+    public void readAvailable(final long nowNanos)
+    {
+        final ByteBuffer buffer = loop.readBuffer;
+        while (CLOSED != state)
+        {
+            buffer.clear();
+            final int read;
+            try
+            {
+                read = channel.read(buffer);
+            }
+            catch (final IOException ex)
+            {
+                dispose();
+                return;
+            }
+            if (read < 0)
+            {
+                dispose();
+                return;
+            }
+            if (read > 0)
+            {
+                onBytes(loop.readView, 0, read, nowNanos);
+            }
+            if (read < buffer.capacity())
+            {
+                return;
+            }
+        }
+    }
+
     /** The peer closed its side. */
     public void onEndOfStream()
     {
@@ -125,7 +164,7 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
         {
             if (outbound.writeTo(channel))
             {
-                key.interestOps(SelectionKey.OP_READ);
+                updateInterest();
                 if (CLOSING == state)
                 {
                     channel.shutdownOutput();
@@ -175,7 +214,7 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
         }
         if (0 == messageReceived)
         {
-            storingFrame = !shedding && !ring.isFull();
+            storingFrame = !shedding && ring.reserveNext();
         }
         sink = storingFrame ? ring.audio() : null;
         sinkIndex = ring.writeIndex() + messageReceived;
@@ -203,7 +242,11 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
             startMessage = null;
             state = STREAMING;
             final long phase = loop.flushPhaseJitterNanos > 0 ? loop.random.nextLong(loop.flushPhaseJitterNanos + 1) : 0;
-            scheduleFlush(arrivalNanos + phase);
+            flushDeadlineNanos = arrivalNanos + phase;
+            tickDeadlineNanos = arrivalNanos;
+            scheduleTick(arrivalNanos);
+            // From now on the socket is read on this session's ticks, not when it becomes readable.
+            updateInterest();
             return FrameDecoder.CONTINUE;
         }
 
@@ -264,10 +307,22 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
     /** A timer of this session expired on its loop. */
     public void onTimer(final long timerId, final long nowNanos)
     {
-        if (timerId == flushTimerId)
+        if (timerId == tickTimerId)
         {
-            flushTimerId = SessionTimers.NO_TIMER;
-            onFlushDue(nowNanos);
+            tickTimerId = SessionTimers.NO_TIMER;
+            loop.metrics.timerLateness(nowNanos - tickDeadlineNanos);
+            if (tickDeadlineNanos == flushDeadlineNanos)
+            {
+                onFlushDue(nowNanos);
+            }
+            else
+            {
+                readAvailable(nowNanos);
+            }
+            if (STREAMING == state)
+            {
+                scheduleTick(nowNanos);
+            }
         }
         else if (timerId == inferenceDeadlineTimerId)
         {
@@ -338,20 +393,25 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
         }
     }
 
+    /** The flush deadline: read what the socket holds, then send everything pending as one batch. */
     private void onFlushDue(final long nowNanos)
     {
-        if (STREAMING != state || loop.draining)
-        {
-            return;
-        }
         final long latenessNanos = nowNanos - flushDeadlineNanos;
-        loop.metrics.flushLateness(latenessNanos);
         long next = flushDeadlineNanos + loop.flushIntervalNanos;
         while (next <= nowNanos)
         {
             next += loop.flushIntervalNanos;
         }
-        scheduleFlush(next);
+        flushDeadlineNanos = next;
+        if (loop.readPeriodNanos > 0)
+        {
+            readAvailable(nowNanos);
+        }
+        if (STREAMING != state || loop.draining)
+        {
+            return;
+        }
+        loop.metrics.flushLateness(latenessNanos);
 
         // One request per session: also wait for a timed-out request's cancellation to come back.
         if (inFlight || null != request)
@@ -371,16 +431,46 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
         loop.inFlightBatches++;
         loop.metrics.increment(LoopMetrics.FLUSHES);
         inferenceDeadlineTimerId = loop.timers.schedule(this, nowNanos + loop.inferenceTimeoutNanos);
-        request = loop.inference.send(
-            views[0], 2 == viewCount ? views[1] : null, frames * FRAME_BYTES, this, ++batchId, loop.completionSink);
-        views[0] = null;
-        views[1] = null;
+        request = loop.inference.send(views, viewCount, frames * FRAME_BYTES, this, ++batchId, loop.completionSink);
     }
 
-    private void scheduleFlush(final long deadlineNanos)
+    /**
+     * Schedule the next tick: a read {@code readPeriodNanos} after the last one, or the flush when that comes
+     * first. Ticks are spaced from their schedule, not from when they fired, so they stay aligned with the flush.
+     */
+    private void scheduleTick(final long nowNanos)
     {
-        flushDeadlineNanos = deadlineNanos;
-        flushTimerId = loop.timers.schedule(this, deadlineNanos);
+        long deadline = flushDeadlineNanos;
+        final long period = loop.readPeriodNanos;
+        if (period > 0)
+        {
+            long read = tickDeadlineNanos + period;
+            if (read <= nowNanos)
+            {
+                read = nowNanos + period;
+            }
+            if (read < flushDeadlineNanos - period / 2)
+            {
+                deadline = read;
+            }
+        }
+        tickDeadlineNanos = deadline;
+        tickTimerId = loop.timers.schedule(this, deadline);
+    }
+
+    /**
+     * Read interest only while the socket must be watched: before the start message, while closing, or when
+     * reads are not on ticks. Write interest only while outbound bytes wait.
+     */
+    private void updateInterest()
+    {
+        final boolean read = STREAMING != state || 0 == loop.readPeriodNanos;
+        final int ops = (read ? SelectionKey.OP_READ : 0) | (outbound.isEmpty() ? 0 : SelectionKey.OP_WRITE);
+        if (ops != interestOps)
+        {
+            interestOps = ops;
+            key.interestOps(ops);
+        }
     }
 
     private void shed()
@@ -469,15 +559,17 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
             {
                 return;
             }
-            key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
         }
-        if (!outbound.append(loop.scratch, index + written, length - written, closeFrame))
+        if (outbound.append(loop.scratch, index + written, length - written, closeFrame))
         {
-            if (closeFrame)
-            {
-                dispose();
-                return;
-            }
+            updateInterest();
+        }
+        else if (closeFrame)
+        {
+            dispose();
+        }
+        else
+        {
             loop.metrics.increment(LoopMetrics.OUTBOUND_DROPS);
             close(CloseCodes.POLICY_VIOLATION);
         }
@@ -491,13 +583,14 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
             return;
         }
         state = CLOSING;
-        loop.timers.cancel(flushTimerId);
-        flushTimerId = SessionTimers.NO_TIMER;
+        loop.timers.cancel(tickTimerId);
+        tickTimerId = SessionTimers.NO_TIMER;
         send(0, FrameEncoder.writeClose(loop.scratch, 0, code), true);
         if (CLOSED == state)
         {
             return;
         }
+        updateInterest();
         if (outbound.isEmpty())
         {
             try
@@ -520,7 +613,7 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
             return;
         }
         state = CLOSED;
-        loop.timers.cancel(flushTimerId);
+        loop.timers.cancel(tickTimerId);
         loop.timers.cancel(closeTimerId);
         key.cancel();
         try

@@ -3,12 +3,18 @@ package dev.sttbench.gateway.session;
 import dev.sttbench.gateway.config.GatewayConfig;
 
 /**
- * One loop's session memory, carved from its slab at startup into fixed slots: slot i holds ring i (audio then
- * arrival times) followed by outbound buffer i. A free stack hands slots to upgrades; running out means 503.
+ * One loop's session memory. Slots (a free stack; running out means 503) each own a ring and an outbound
+ * buffer. Rings borrow their audio chunks from the loop's {@link AudioChunkPool} as audio arrives; outbound
+ * buffers are fixed page-aligned slices of a second slab, whose pages the kernel commits only when a write falls
+ * short, and which go back to the OS when a session that used its buffer leaves.
  */
 public final class SessionSlots implements AutoCloseable
 {
-    private final OffHeapSlab slab;
+    private final AudioChunkPool audio;
+    private static final int PAGE_BYTES = 4096;
+
+    private final OffHeapSlab outboundSlab;
+    private final int outboundStride;
     private final AudioRing[] rings;
     private final OutboundBuffer[] outbounds;
     private final int[] free;
@@ -17,17 +23,17 @@ public final class SessionSlots implements AutoCloseable
     public SessionSlots(final GatewayConfig config)
     {
         final int slots = config.sessionsPerLoop();
-        final int ringBytes = AudioRing.bytesFor(config.sessionBufferFrames());
-        final int slotBytes = ringBytes + config.outboundBufferBytes();
-        slab = OffHeapSlab.reserve((int)config.slabBytesPerLoop());
+        audio = new AudioChunkPool(config.audioChunksPerLoop());
+        outboundStride = (config.outboundBufferBytes() + PAGE_BYTES - 1) / PAGE_BYTES * PAGE_BYTES;
+        outboundSlab = OffHeapSlab.reserve(Math.multiplyExact(slots, outboundStride));
         rings = new AudioRing[slots];
         outbounds = new OutboundBuffer[slots];
         free = new int[slots];
         for (int slot = 0; slot < slots; slot++)
         {
-            final int offset = slot * slotBytes;
-            rings[slot] = new AudioRing(slab.buffer(), offset, config.sessionBufferFrames());
-            outbounds[slot] = new OutboundBuffer(slab.buffer(), offset + ringBytes, config.outboundBufferBytes());
+            rings[slot] = new AudioRing(audio, config.sessionBufferFrames());
+            outbounds[slot] = new OutboundBuffer(
+                outboundSlab.buffer(), slot * outboundStride, config.outboundBufferBytes());
             free[slot] = slots - 1 - slot;
         }
         freeCount = slots;
@@ -43,14 +49,25 @@ public final class SessionSlots implements AutoCloseable
         return rings.length - freeCount;
     }
 
+    public AudioChunkPool audio()
+    {
+        return audio;
+    }
+
     /** A free slot, or -1 when every slot is taken. */
     public int acquire()
     {
         return 0 == freeCount ? -1 : free[--freeCount];
     }
 
+    /** Return a slot; its ring gives back its audio chunks, a used outbound buffer its pages. */
     public void release(final int slot)
     {
+        rings[slot].releaseAll();
+        if (outbounds[slot].clearUsed())
+        {
+            outboundSlab.release(slot * outboundStride, outboundStride);
+        }
         free[freeCount++] = slot;
     }
 
@@ -66,6 +83,7 @@ public final class SessionSlots implements AutoCloseable
 
     public void close()
     {
-        slab.close();
+        audio.close();
+        outboundSlab.close();
     }
 }

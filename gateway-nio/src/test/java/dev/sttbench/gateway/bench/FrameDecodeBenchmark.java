@@ -1,5 +1,6 @@
 package dev.sttbench.gateway.bench;
 
+import dev.sttbench.gateway.session.AudioChunkPool;
 import dev.sttbench.gateway.session.AudioRing;
 import dev.sttbench.gateway.websocket.FrameDecoder;
 import dev.sttbench.gateway.websocket.FrameHandler;
@@ -15,6 +16,7 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.nio.ByteBuffer;
@@ -38,13 +40,15 @@ public class FrameDecodeBenchmark implements FrameHandler
 
     private final FrameDecoder decoder = new FrameDecoder();
     private final UnsafeBuffer readBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(WIRE_BYTES * 2));
+    private AudioChunkPool pool;
     private AudioRing ring;
     private long frames;
 
     @Setup
     public void setup()
     {
-        ring = new AudioRing(ByteBuffer.allocateDirect(AudioRing.bytesFor(256)), 0, 256);
+        pool = new AudioChunkPool(AudioChunkPool.chunksFor(256));
+        ring = new AudioRing(pool, 256);
         ring.reset(1);
         final Random random = new Random(7);
         final byte[] mask = new byte[4];
@@ -68,6 +72,12 @@ public class FrameDecodeBenchmark implements FrameHandler
         }
     }
 
+    @TearDown
+    public void tearDown()
+    {
+        pool.close();
+    }
+
     @Benchmark
     public long decodeAndAppendTwoFrames()
     {
@@ -77,10 +87,12 @@ public class FrameDecodeBenchmark implements FrameHandler
 
     public int onDataFrame(final int messageOpcode, final long frameLength, final int messageReceived)
     {
-        if (ring.isFull())
+        // A full ring is drained as a resolved batch would be: chunks go back to the pool and are taken again.
+        if (!ring.reserveNext())
         {
             ring.freezeBatch();
             ring.releaseBatch();
+            ring.reserveNext();
         }
         return FrameDecoder.CONTINUE;
     }

@@ -36,8 +36,9 @@ class GatewayConfigTest
         final GatewayConfig config = GatewayConfig.fromEnv(Map.of("WORKER_THREADS", "3", "MAX_SESSIONS", "10",
             "SESSION_BUFFER_FRAMES", "4", "OUTBOUND_BUFFER_BYTES", "8192"));
         assertEquals(4, config.sessionsPerLoop());
-        assertEquals(4 * (640 + 8) + 8192, config.sessionBytes());
-        assertEquals(4 * config.sessionBytes(), config.slabBytesPerLoop());
+        // 4 frames fit one chunk, but a ring's frames may start mid-chunk: two chunks per session.
+        assertEquals(4 * 2, config.audioChunksPerLoop());
+        assertEquals(250, config.readIntervalMs());
     }
 
     @Test
@@ -49,7 +50,8 @@ class GatewayConfigTest
             Map.of("INFERENCE_URL", "ftp://x"), Map.of("INFERENCE_URL", "not a uri"),
             Map.of("SESSION_BUFFER_FRAMES", "1"), Map.of("OUTBOUND_BUFFER_BYTES", "100"),
             Map.of("INFERENCE_TIMEOUT_MS", "1.5"), Map.of("BIND_ADDRESS", " "),
-            Map.of("LOOP_PACING_US", "-1")))
+            Map.of("LOOP_PACING_US", "-1"), Map.of("READ_INTERVAL_MS", "-5"),
+            Map.of("MAX_SESSIONS", "1000000")))
         {
             final String name = env.keySet().iterator().next();
             final IllegalArgumentException ex =

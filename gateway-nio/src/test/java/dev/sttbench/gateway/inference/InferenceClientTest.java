@@ -51,7 +51,7 @@ class InferenceClientTest
             }
             assertTrue(occupied.await(10, TimeUnit.SECONDS), "every common pool worker occupied");
 
-            client.send(ByteBuffer.allocateDirect(FRAME_BYTES), null, FRAME_BYTES, caller, 7, completions::add);
+            client.send(new ByteBuffer[]{ ByteBuffer.allocateDirect(FRAME_BYTES) }, 1, FRAME_BYTES, caller, 7, completions::add);
 
             final InferenceCompletion completion = completions.poll(10, TimeUnit.SECONDS);
             assertNotNull(completion, "no completion while the common pool is busy");

@@ -1,17 +1,28 @@
 package dev.sttbench.gateway.session;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
 
+import static dev.sttbench.gateway.session.AudioChunkPool.FRAMES_PER_CHUNK;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class AudioRingTest
 {
+    private AudioChunkPool pool;
+
+    @AfterEach
+    void closePool()
+    {
+        pool.close();
+    }
+
     private static void store(final AudioRing ring, final int marker, final long arrival)
     {
+        assertTrue(ring.reserveNext());
         for (int i = 0; i < 640; i++)
         {
             ring.audio().putByte(ring.writeIndex() + i, (byte)marker);
@@ -20,42 +31,98 @@ class AudioRingTest
     }
 
     @Test
-    void batchesKeepSeqOrderAcrossTheWrap()
+    void batchesKeepSeqOrderAcrossChunksAndReturnThemWhenResolved()
     {
-        final ByteBuffer slab = ByteBuffer.allocateDirect(100 + AudioRing.bytesFor(4));
-        final AudioRing ring = new AudioRing(slab, 100, 4);
+        pool = new AudioChunkPool(AudioChunkPool.chunksFor(60));
+        final AudioRing ring = new AudioRing(pool, 60);
         ring.reset(1);
-        store(ring, 1, 10);
-        store(ring, 2, 20);
-        store(ring, 3, 30);
-        assertEquals(3, ring.freezeBatch());
+        for (int frame = 1; frame <= 30; frame++)
+        {
+            store(ring, frame, frame * 10L);
+        }
+        assertEquals(2, pool.inUse());
+        assertEquals(30, ring.freezeBatch());
         assertEquals(1, ring.batchOldestSeq());
         assertEquals(10, ring.batchOldestArrivalNanos());
-        assertEquals(30, ring.batchNewestArrivalNanos());
-        store(ring, 4, 40);
-        assertTrue(ring.isFull());
+        assertEquals(300, ring.batchNewestArrivalNanos());
+
+        final ByteBuffer[] views = new ByteBuffer[AudioChunkPool.chunksFor(60)];
+        assertEquals(2, ring.batchViews(views));
+        assertEquals(FRAMES_PER_CHUNK * 640, views[0].remaining());
+        assertEquals(5 * 640, views[1].remaining());
+        assertEquals(1, views[0].get(views[0].position()));
+        assertEquals(25, views[0].get(views[0].limit() - 1));
+        assertEquals(26, views[1].get(views[1].position()));
+
+        store(ring, 31, 310);
         assertEquals(1, ring.pending());
         ring.releaseBatch();
-        store(ring, 5, 50);
-        store(ring, 6, 60);
-        assertEquals(3, ring.freezeBatch());
-        assertEquals(4, ring.batchOldestSeq());
+        // The first chunk is free; the second still holds frame 31.
+        assertEquals(1, pool.inUse());
+        assertEquals(1, ring.chunksHeld());
 
-        final ByteBuffer[] views = new ByteBuffer[2];
+        for (int frame = 32; frame <= 55; frame++)
+        {
+            store(ring, frame, frame * 10L);
+        }
+        assertEquals(25, ring.freezeBatch());
+        assertEquals(31, ring.batchOldestSeq());
         assertEquals(2, ring.batchViews(views));
-        assertEquals(640, views[0].remaining());
-        assertEquals(1280, views[1].remaining());
-        assertEquals(4, views[0].get(0));
-        assertEquals(5, views[1].get(0));
-        assertEquals(6, views[1].get(640));
+        assertEquals(20 * 640, views[0].remaining());
+        assertEquals(31, views[0].get(views[0].position()));
+        assertEquals(51, views[1].get(views[1].position()));
         ring.releaseBatch();
         assertTrue(ring.isEmpty());
+        assertEquals(0, ring.chunksHeld(), "an empty ring holds no chunk");
+        assertEquals(0, pool.inUse());
+    }
+
+    @Test
+    void aFrameBeingUnmaskedKeepsItsChunkWhenTheBatchBeforeItResolves()
+    {
+        pool = new AudioChunkPool(AudioChunkPool.chunksFor(40));
+        final AudioRing ring = new AudioRing(pool, 40);
+        ring.reset(1);
+        for (int frame = 1; frame <= 10; frame++)
+        {
+            store(ring, frame, frame);
+        }
+        ring.freezeBatch();
+        assertTrue(ring.reserveNext());
+        final int writeIndex = ring.writeIndex();
+        ring.releaseBatch();
+        assertEquals(1, ring.chunksHeld());
+        assertEquals(writeIndex, ring.writeIndex());
+        ring.commit(11);
+        assertEquals(1, ring.freezeBatch());
+        assertEquals(11, ring.batchOldestSeq());
+        assertEquals(11, ring.batchOldestArrivalNanos());
+    }
+
+    @Test
+    void aFullRingOrAnEmptyPoolRefusesTheNextFrame()
+    {
+        pool = new AudioChunkPool(1);
+        final AudioRing first = new AudioRing(pool, 4);
+        final AudioRing second = new AudioRing(pool, 4);
+        first.reset(1);
+        second.reset(1);
+        for (int frame = 1; frame <= 4; frame++)
+        {
+            store(first, frame, frame);
+        }
+        assertTrue(first.isFull());
+        assertFalse(first.reserveNext());
+        assertFalse(second.reserveNext(), "no chunk left to lend");
+        first.releaseAll();
+        assertTrue(second.reserveNext());
     }
 
     @Test
     void numberingResumesAfterShedFrames()
     {
-        final AudioRing ring = new AudioRing(ByteBuffer.allocateDirect(AudioRing.bytesFor(2)), 0, 2);
+        pool = new AudioChunkPool(AudioChunkPool.chunksFor(2));
+        final AudioRing ring = new AudioRing(pool, 2);
         ring.reset(1);
         store(ring, 1, 1);
         store(ring, 2, 2);
@@ -66,5 +133,25 @@ class AudioRingTest
         assertEquals(1, ring.freezeBatch());
         assertEquals(9, ring.batchOldestSeq());
         assertFalse(ring.isFull());
+    }
+
+    @Test
+    void chunksFreeForAWholeTrimPeriodGiveTheirPagesBack()
+    {
+        pool = new AudioChunkPool(4);
+        final int a = pool.acquire();
+        final int b = pool.acquire();
+        pool.memory().putByte(AudioChunkPool.offset(a), (byte)7);
+        pool.release(a);
+        pool.release(b);
+        assertEquals(0, pool.trim(), "still in use during this period");
+        assertEquals(7, pool.memory().getByte(AudioChunkPool.offset(a)));
+        assertEquals(2, pool.trim(), "free for a whole period");
+        assertEquals(0, pool.trim(), "already given back");
+        if (System.getProperty("os.name", "").startsWith("Linux"))
+        {
+            assertEquals(0, pool.memory().getByte(AudioChunkPool.offset(a)), "a released page reads as zero");
+        }
+        assertEquals(b, pool.acquire(), "the chunk released last is lent first");
     }
 }

@@ -1,0 +1,142 @@
+package dev.sttbench.gateway.session;
+
+import dev.sttbench.gateway.config.GatewayConfig;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+
+/**
+ * One loop's audio memory: fixed 16 KiB chunks of an {@link OffHeapSlab}, lent to session rings as audio
+ * arrives and returned when the batch holding them resolves, so memory follows what is buffered rather than
+ * what could be. Confined to the loop thread.
+ * <pre>
+ * chunk (CHUNK_BYTES = 16384, page-aligned)
+ *   [0, 16000)       audio: FRAMES_PER_CHUNK x 640 B frames, unmasked straight here by the decoder
+ *   [16000, 16200)   arrival nanos: FRAMES_PER_CHUNK x long, frame i at ARRIVALS_OFFSET + 8 i
+ *   [16200, 16384)   unused
+ * </pre>
+ * Free chunks are a LIFO stack, so the most recently used (resident) chunks are lent first. Pages of chunks
+ * that stayed free for a whole {@link #trim()} period (a departed session's, or a surge's) go back to the OS;
+ * the stack's bottom {@code coldCount} entries are known to hold no pages.
+ */
+public final class AudioChunkPool implements AutoCloseable
+{
+    public static final int CHUNK_BYTES = 16 * 1024;
+    public static final int FRAMES_PER_CHUNK = 25;
+    public static final int FRAME_BYTES = GatewayConfig.FRAME_BYTES;
+    static final int ARRIVALS_OFFSET = FRAMES_PER_CHUNK * FRAME_BYTES;
+    public static final int NO_CHUNK = -1;
+
+    private final OffHeapSlab slab;
+    private final UnsafeBuffer memory;
+    private final ByteBuffer[] audioViews;
+    private final int[] free;
+    private int freeCount;
+    private int coldCount;
+    private int minFreeSinceTrim;
+
+    public AudioChunkPool(final int chunks)
+    {
+        if ((long)chunks * CHUNK_BYTES > Integer.MAX_VALUE)
+        {
+            throw new IllegalArgumentException(chunks + " chunks exceed 2 GiB");
+        }
+        slab = OffHeapSlab.reserve(chunks * CHUNK_BYTES);
+        memory = new UnsafeBuffer(slab.buffer());
+        audioViews = new ByteBuffer[chunks];
+        free = new int[chunks];
+        for (int i = 0; i < chunks; i++)
+        {
+            audioViews[i] = slab.buffer().slice(i * CHUNK_BYTES, ARRIVALS_OFFSET);
+            free[i] = chunks - 1 - i;
+        }
+        freeCount = chunks;
+        coldCount = chunks;
+        minFreeSinceTrim = chunks;
+    }
+
+    /** Chunks a ring of {@code frames} frames may hold at once: its frames may start mid-chunk. */
+    public static int chunksFor(final int frames)
+    {
+        return (frames + FRAMES_PER_CHUNK - 1) / FRAMES_PER_CHUNK + 1;
+    }
+
+    /** All chunks, as one buffer; chunk {@code c} starts at {@link #offset(int)}. */
+    public UnsafeBuffer memory()
+    {
+        return memory;
+    }
+
+    public static int offset(final int chunk)
+    {
+        return chunk * CHUNK_BYTES;
+    }
+
+    /** A view of chunk {@code chunk}'s audio bytes, reused for every batch that reads it. */
+    public ByteBuffer audioView(final int chunk)
+    {
+        return audioViews[chunk];
+    }
+
+    public int capacity()
+    {
+        return free.length;
+    }
+
+    public int inUse()
+    {
+        return free.length - freeCount;
+    }
+
+    /** A chunk, or {@link #NO_CHUNK} when every chunk is lent. */
+    public int acquire()
+    {
+        if (0 == freeCount)
+        {
+            return NO_CHUNK;
+        }
+        final int chunk = free[--freeCount];
+        if (freeCount < coldCount)
+        {
+            coldCount = freeCount;
+        }
+        if (freeCount < minFreeSinceTrim)
+        {
+            minFreeSinceTrim = freeCount;
+        }
+        return chunk;
+    }
+
+    public void release(final int chunk)
+    {
+        free[freeCount++] = chunk;
+    }
+
+    /**
+     * Give back the pages of chunks that stayed free since the last trim (those at the bottom of the stack not
+     * already cold). Called periodically by the loop; the steady state releases nothing.
+     *
+     * @return chunks whose pages were released.
+     */
+    public int trim()
+    {
+        final int idle = minFreeSinceTrim;
+        int released = 0;
+        for (int i = coldCount; i < idle; i++)
+        {
+            slab.release(offset(free[i]), CHUNK_BYTES);
+            released++;
+        }
+        if (idle > coldCount)
+        {
+            coldCount = idle;
+        }
+        minFreeSinceTrim = freeCount;
+        return released;
+    }
+
+    public void close()
+    {
+        slab.close();
+    }
+}
