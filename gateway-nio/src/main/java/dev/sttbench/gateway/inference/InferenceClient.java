@@ -26,7 +26,7 @@ import java.util.function.BiConsumer;
  * selector thread) per request. The owning loop enforces INFERENCE_TIMEOUT_MS on its own timer wheel and
  * cancels the request instead.
  */
-public final class InferenceClient implements AutoCloseable
+public final class InferenceClient implements InferencePort, AutoCloseable
 {
     private static final String CPU_PASSES_HEADER = "x-cpu-passes";
     private static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(2);
@@ -77,26 +77,16 @@ public final class InferenceClient implements AutoCloseable
         }
     }
 
-    /** Requests sent and not yet handled by their loop, across the process. */
     public int inFlight()
     {
         return inFlight.get();
     }
 
-    /**
-     * POST a frozen batch, the body being {@code views[0, viewCount)} in order (duplicated here: the caller may
-     * reuse the views once this returns). Exactly one
-     * completion is posted to {@code sink}, also when the returned future is cancelled; the caller's loop must
-     * call {@link #onCompletionHandled()} for it.
-     *
-     * @return the response future, to cancel when the loop's deadline passes first.
-     */
     public CompletableFuture<HttpResponse<byte[]>> send(
         final ByteBuffer[] views,
         final int viewCount,
         final int bodyLength,
         final InferenceCaller caller,
-        final long batchId,
         final CompletionSink sink)
     {
         final HttpRequest request = HttpRequest.newBuilder(inferUri)
@@ -105,7 +95,7 @@ public final class InferenceClient implements AutoCloseable
             .POST(HttpRequest.BodyPublishers.fromPublisher(new RingSlicePublisher(views, viewCount), bodyLength))
             .build();
         inFlight.incrementAndGet();
-        final Exchange exchange = new Exchange(caller, batchId, sink, System.nanoTime());
+        final Exchange exchange = new Exchange(caller, sink, System.nanoTime());
         final CompletableFuture<HttpResponse<byte[]>> response = client.sendAsync(request, exchange);
         response.whenComplete(exchange);
         return response;
@@ -165,15 +155,13 @@ public final class InferenceClient implements AutoCloseable
         }
 
         private final InferenceCaller caller;
-        private final long batchId;
         private final CompletionSink sink;
         private final long sentNanos;
         private volatile boolean posted;
 
-        Exchange(final InferenceCaller caller, final long batchId, final CompletionSink sink, final long sentNanos)
+        Exchange(final InferenceCaller caller, final CompletionSink sink, final long sentNanos)
         {
             this.caller = caller;
-            this.batchId = batchId;
             this.sink = sink;
             this.sentNanos = sentNanos;
         }
@@ -187,7 +175,7 @@ public final class InferenceClient implements AutoCloseable
                 if (null == failure)
                 {
                     final ErrorKind kind = status >= 200 && status < 300 ? null : ErrorKind.ofHttpStatus(status);
-                    post(new InferenceCompletion(caller, batchId, kind, status, bytes, System.nanoTime() - sentNanos));
+                    post(new InferenceCompletion(caller, kind, status, bytes, System.nanoTime() - sentNanos));
                 }
                 else
                 {
@@ -216,7 +204,7 @@ public final class InferenceClient implements AutoCloseable
 
         private InferenceCompletion failed(final Throwable failure)
         {
-            return new InferenceCompletion(caller, batchId, classify(failure), InferenceCompletion.NO_STATUS, null,
+            return new InferenceCompletion(caller, classify(failure), InferenceCompletion.NO_STATUS, null,
                 InferenceCompletion.NO_ELAPSED);
         }
     }

@@ -2,15 +2,15 @@ package dev.sttbench.gateway.server;
 
 import dev.sttbench.gateway.config.GatewayConfig;
 import dev.sttbench.gateway.inference.CompletionSink;
-import dev.sttbench.gateway.inference.InferenceClient;
+import dev.sttbench.gateway.inference.InferencePort;
 import dev.sttbench.gateway.inference.InferenceCompletion;
 import dev.sttbench.gateway.metrics.LoopMetrics;
+import dev.sttbench.gateway.session.AudioSession;
 import dev.sttbench.gateway.session.LoopResources;
-import dev.sttbench.gateway.session.Session;
 import dev.sttbench.gateway.session.SessionSlots;
 import dev.sttbench.gateway.session.SessionTimers;
+import dev.sttbench.gateway.session.WebSocketConnection;
 import dev.sttbench.gateway.websocket.Handshake;
-import org.agrona.concurrent.CachedNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.jctools.queues.MessagePassingQueue;
 import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
@@ -66,8 +66,6 @@ public final class EventLoop implements Runnable, CompletionSink
     private final MessagePassingQueue.Consumer<InferenceCompletion> onCompletion = this::onCompletion;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final ErrorLog errors;
-    /** The duty cycle's clock: read once when the loop wakes up, shared by everything the cycle does. */
-    private final CachedNanoClock clock = new CachedNanoClock();
     private boolean clockStale;
     private int selectedKeys;
     private long nextHousekeepingNanos;
@@ -82,7 +80,7 @@ public final class EventLoop implements Runnable, CompletionSink
         final int index,
         final GatewayConfig config,
         final ServerSocketChannel listener,
-        final InferenceClient inference,
+        final InferencePort inference,
         final Supplier<String> metricsText,
         final Supplier<String> healthJson,
         final Consumer<Throwable> onLoopFailure) throws IOException
@@ -200,10 +198,10 @@ public final class EventLoop implements Runnable, CompletionSink
     {
         if (clockStale)
         {
-            clock.update(System.nanoTime());
+            resources.clock().update(System.nanoTime());
             clockStale = false;
         }
-        return clock.nanoTime();
+        return resources.clock().nanoTime();
     }
 
     private void housekeeping(final long now)
@@ -243,9 +241,13 @@ public final class EventLoop implements Runnable, CompletionSink
     {
         metrics.increment(LoopMetrics.CONNECTIONS_ABORTED);
         errors.record("connection aborted", ex);
-        if (connection instanceof Session session)
+        if (connection instanceof WebSocketConnection webSocket)
         {
-            session.onEndOfStream();
+            webSocket.abort();
+        }
+        else if (connection instanceof AudioSession session)
+        {
+            session.abort();
         }
         else if (null != key)
         {
@@ -261,15 +263,15 @@ public final class EventLoop implements Runnable, CompletionSink
         }
         final Object attachment = key.attachment();
         final int ready = key.readyOps();
-        if (attachment instanceof Session session)
+        if (attachment instanceof WebSocketConnection webSocket)
         {
             if ((ready & SelectionKey.OP_WRITE) != 0)
             {
-                session.onWritable();
+                webSocket.onWritable();
             }
-            if ((ready & SelectionKey.OP_READ) != 0 && !session.isClosed())
+            if ((ready & SelectionKey.OP_READ) != 0 && !webSocket.isClosed())
             {
-                session.readAvailable(cycleClock());
+                webSocket.readAvailable(cycleClock());
             }
         }
         else if (attachment instanceof HttpConnection connection)
@@ -379,12 +381,12 @@ public final class EventLoop implements Runnable, CompletionSink
             closeChannel(key);
             return;
         }
-        final Session session = new Session(resources, channel, key, slot);
-        key.attach(session);
+        final WebSocketConnection webSocket = new WebSocketConnection(resources, channel, key, slot);
+        key.attach(webSocket);
         final int pipelined = connection.length() - headEnd;
         if (pipelined > 0)
         {
-            session.onBytes(new UnsafeBuffer(connection.bytes()), headEnd, pipelined, cycleClock());
+            webSocket.onBytes(new UnsafeBuffer(connection.bytes()), headEnd, pipelined, cycleClock());
         }
     }
 
@@ -433,9 +435,9 @@ public final class EventLoop implements Runnable, CompletionSink
             drainPhase = 2;
             for (final SelectionKey key : new ArrayList<>(selector.keys()))
             {
-                if (key.attachment() instanceof Session session)
+                if (key.attachment() instanceof WebSocketConnection webSocket)
                 {
-                    session.goAway();
+                    webSocket.goAway();
                 }
                 else if (key.attachment() instanceof HttpConnection)
                 {

@@ -2,12 +2,13 @@ package dev.sttbench.gateway.session;
 
 import dev.sttbench.gateway.config.GatewayConfig;
 import dev.sttbench.gateway.inference.CompletionSink;
-import dev.sttbench.gateway.inference.InferenceClient;
+import dev.sttbench.gateway.inference.InferencePort;
 import dev.sttbench.gateway.metrics.LoopMetrics;
 import dev.sttbench.gateway.protocol.ErrorEncoder;
 import dev.sttbench.gateway.protocol.InferenceResponseParser;
 import dev.sttbench.gateway.protocol.InferenceResult;
 import dev.sttbench.gateway.protocol.PartialEncoder;
+import org.agrona.concurrent.CachedNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
@@ -27,7 +28,7 @@ public final class LoopResources
 
     final GatewayConfig config;
     final LoopMetrics metrics;
-    final InferenceClient inference;
+    final InferencePort inference;
     final CompletionSink completionSink;
     final SessionTimers timers;
     final SessionSlots slots;
@@ -41,6 +42,8 @@ public final class LoopResources
     final UnsafeBuffer readView = new UnsafeBuffer(readBuffer);
     final ByteBuffer[] batchViews;
     final SplittableRandom random = new SplittableRandom();
+    /** The duty cycle's clock: read once per cycle by the loop, read by everything the cycle does. */
+    final CachedNanoClock clock = new CachedNanoClock();
     final long flushIntervalNanos;
     final long flushPhaseJitterNanos;
     final long inferenceTimeoutNanos;
@@ -55,7 +58,7 @@ public final class LoopResources
     public LoopResources(
         final GatewayConfig config,
         final LoopMetrics metrics,
-        final InferenceClient inference,
+        final InferencePort inference,
         final CompletionSink completionSink,
         final SessionTimers timers,
         final SessionSlots slots)
@@ -86,6 +89,11 @@ public final class LoopResources
     public UnsafeBuffer readView()
     {
         return readView;
+    }
+
+    public CachedNanoClock clock()
+    {
+        return clock;
     }
 
     public int inFlightBatches()

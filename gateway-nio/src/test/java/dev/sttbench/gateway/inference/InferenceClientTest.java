@@ -51,13 +51,13 @@ class InferenceClientTest
             }
             assertTrue(occupied.await(10, TimeUnit.SECONDS), "every common pool worker occupied");
 
-            client.send(new ByteBuffer[]{ ByteBuffer.allocateDirect(FRAME_BYTES) }, 1, FRAME_BYTES, caller, 7, completions::add);
+            client.send(new ByteBuffer[]{ ByteBuffer.allocateDirect(FRAME_BYTES) }, 1, FRAME_BYTES, caller, completions::add);
 
             final InferenceCompletion completion = completions.poll(10, TimeUnit.SECONDS);
             assertNotNull(completion, "no completion while the common pool is busy");
             assertNull(completion.failure());
             assertEquals(200, completion.status());
-            assertEquals(7, completion.batchId());
+            assertEquals(caller, completion.caller());
             assertTrue(completion.body().length > 0);
             client.onCompletionHandled();
             assertEquals(0, client.inFlight());

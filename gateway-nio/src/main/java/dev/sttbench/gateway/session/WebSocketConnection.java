@@ -1,11 +1,7 @@
 package dev.sttbench.gateway.session;
 
 import dev.sttbench.gateway.config.GatewayConfig;
-import dev.sttbench.gateway.inference.InferenceCaller;
-import dev.sttbench.gateway.inference.InferenceCompletion;
 import dev.sttbench.gateway.metrics.LoopMetrics;
-import dev.sttbench.gateway.protocol.ErrorEncoder;
-import dev.sttbench.gateway.protocol.ErrorKind;
 import dev.sttbench.gateway.protocol.StartMessage;
 import dev.sttbench.gateway.websocket.CloseCodes;
 import dev.sttbench.gateway.websocket.FrameDecoder;
@@ -22,18 +18,18 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
-import java.util.concurrent.CompletableFuture;
 
 /**
- * One upgraded WebSocket connection, owned by one loop for its whole life: §1 message rules, seq numbering,
- * its ring, the flush timer, the in-flight batch and the writes back to the client.
+ * One upgraded WebSocket connection, owned by one loop for its whole life: the socket and when it is read, the
+ * frame decoder, PROTOCOL §1's message rules (start message, 640-byte binary frames, text after start),
+ * control frames, the close handshake and the bounded outbound buffer. The session's audio rules live in its
+ * {@link AudioSession}, which sends through {@link #sendText(int, int)}.
  * <p>
- * The in-flight flag is a plain field: it is set when a batch leaves and cleared when the batch is resolved, by
- * its completion or by the loop's INFERENCE_TIMEOUT_MS deadline, whichever comes first; both happen on the owning
- * loop (completions come back through the loop's MPSC queue), so it needs no atomic. A batch id tells the
- * current completion from one that arrives after its batch was resolved by the deadline.
+ * Once streaming, the socket has no read interest: it is read on this connection's tick timer every
+ * READ_INTERVAL_MS, and right before each flush, so a read takes many frames at once while the kernel holds
+ * them meanwhile. Before the start message and while closing it is read as soon as it is readable.
  */
-public final class Session implements FrameHandler, InferenceCaller, SessionTimers.Owner
+public final class WebSocketConnection implements FrameHandler, AudioSession.Output, SessionTimers.Owner
 {
     private static final int AWAITING_START = 0;
     private static final int STREAMING = 1;
@@ -49,49 +45,30 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
     private final LoopResources loop;
     private final SocketChannel channel;
     private final SelectionKey key;
-    private final int slot;
-    private final AudioRing ring;
     private final OutboundBuffer outbound;
+    private final AudioSession audio;
     private final FrameDecoder decoder = new FrameDecoder();
 
     private int state = AWAITING_START;
+    private int interestOps = SelectionKey.OP_READ;
     private UnsafeBuffer startMessage;
     private MutableDirectBuffer sink;
     private int sinkIndex;
-    private boolean storingFrame;
-
-    private long nextSeq = 1;
-    /** One timer per session: the next read tick, which is the flush when it falls on the flush deadline. */
-    private long tickTimerId = SessionTimers.NO_TIMER;
-    private long tickDeadlineNanos;
-    private long flushDeadlineNanos;
-    private int interestOps = SelectionKey.OP_READ;
-    private long closeTimerId = SessionTimers.NO_TIMER;
-
-    private boolean inFlight;
-    private long batchId;
-    private CompletableFuture<?> request;
-    private long inferenceDeadlineTimerId = SessionTimers.NO_TIMER;
-    private long batchFlushLatenessNanos;
-
-    private boolean shedding;
-    private long shedFirstSeq;
-    private long shedFrames;
-    private long shedFirstArrivalNanos;
-    private long shedLastArrivalNanos;
-
     private long arrivalNanos;
 
-    public Session(final LoopResources loop, final SocketChannel channel, final SelectionKey key, final int slot)
+    /** One timer per connection: the next read tick, which is the flush when it falls on the flush deadline. */
+    private long tickTimerId = SessionTimers.NO_TIMER;
+    private long tickDeadlineNanos;
+    private long closeTimerId = SessionTimers.NO_TIMER;
+
+    public WebSocketConnection(final LoopResources loop, final SocketChannel channel, final SelectionKey key, final int slot)
     {
         this.loop = loop;
         this.channel = channel;
         this.key = key;
-        this.slot = slot;
-        ring = loop.slots.ring(slot);
         outbound = loop.slots.outbound(slot);
-        ring.reset(nextSeq);
         outbound.clear();
+        audio = new AudioSession(loop, slot, this);
         loop.metrics.increment(LoopMetrics.SESSIONS);
     }
 
@@ -115,7 +92,6 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
             close(result);
         }
     }
-
     /**
      * Read everything the socket holds and decode it: a read that fills the buffer is followed by another, a
      * short read means the socket is drained (no extra read just to see 0).
@@ -158,6 +134,11 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
         dispose();
     }
 
+    public void abort()
+    {
+        dispose();
+    }
+
     public void onWritable()
     {
         try
@@ -185,13 +166,14 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
 
     public int onDataFrame(final int messageOpcode, final long frameLength, final int messageReceived)
     {
+        // Lengths are checked one at a time, so that no sum of declared lengths can overflow.
         if (AWAITING_START == state)
         {
             if (Opcodes.TEXT != messageOpcode)
             {
                 return CloseCodes.PROTOCOL_ERROR;
             }
-            if (messageReceived + frameLength > MAX_START_MESSAGE)
+            if (frameLength > MAX_START_MESSAGE - messageReceived)
             {
                 return CloseCodes.MESSAGE_TOO_BIG;
             }
@@ -208,16 +190,17 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
         {
             return CloseCodes.PROTOCOL_ERROR;
         }
-        if (messageReceived + frameLength > FRAME_BYTES)
+        if (frameLength > FRAME_BYTES - messageReceived)
         {
             return CloseCodes.UNSUPPORTED_DATA;
         }
         if (0 == messageReceived)
         {
-            storingFrame = !shedding && ring.reserveNext();
+            audio.beginFrame();
         }
-        sink = storingFrame ? ring.audio() : null;
-        sinkIndex = ring.writeIndex() + messageReceived;
+        // A shed frame is decoded into nothing; a stored one, fragment by fragment, into its ring slot.
+        sink = audio.isStoringFrame() ? audio.audio() : null;
+        sinkIndex = null == sink ? 0 : audio.writeIndex() + messageReceived;
         return FrameDecoder.CONTINUE;
     }
 
@@ -241,11 +224,10 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
             }
             startMessage = null;
             state = STREAMING;
-            final long phase = loop.flushPhaseJitterNanos > 0 ? loop.random.nextLong(loop.flushPhaseJitterNanos + 1) : 0;
-            flushDeadlineNanos = arrivalNanos + phase;
+            audio.start(arrivalNanos);
             tickDeadlineNanos = arrivalNanos;
             scheduleTick(arrivalNanos);
-            // From now on the socket is read on this session's ticks, not when it becomes readable.
+            // From now on the socket is read on this connection's ticks, not when it becomes readable.
             updateInterest();
             return FrameDecoder.CONTINUE;
         }
@@ -254,17 +236,7 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
         {
             return CloseCodes.UNSUPPORTED_DATA;
         }
-        loop.metrics.increment(LoopMetrics.FRAMES_IN);
-        if (storingFrame)
-        {
-            ring.commit(arrivalNanos);
-            loop.metrics.increment(LoopMetrics.BUFFERED_FRAMES);
-        }
-        else
-        {
-            shed();
-        }
-        nextSeq++;
+        audio.endFrame(arrivalNanos);
         return FrameDecoder.CONTINUE;
     }
 
@@ -304,35 +276,26 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
         }
     }
 
-    /** A timer of this session expired on its loop. */
+    /** The tick or the close linger expired on this connection's loop. */
     public void onTimer(final long timerId, final long nowNanos)
     {
         if (timerId == tickTimerId)
         {
             tickTimerId = SessionTimers.NO_TIMER;
             loop.metrics.timerLateness(nowNanos - tickDeadlineNanos);
-            if (tickDeadlineNanos == flushDeadlineNanos)
-            {
-                onFlushDue(nowNanos);
-            }
-            else
+            if (loop.readPeriodNanos > 0)
             {
                 readAvailable(nowNanos);
             }
-            if (STREAMING == state)
+            if (STREAMING != state)
             {
-                scheduleTick(nowNanos);
+                return;
             }
-        }
-        else if (timerId == inferenceDeadlineTimerId)
-        {
-            inferenceDeadlineTimerId = SessionTimers.NO_TIMER;
-            if (inFlight)
+            if (tickDeadlineNanos == audio.flushDeadlineNanos())
             {
-                // The deadline won: resolve the batch now; the cancelled request's completion comes back stale.
-                resolveBatch(ErrorKind.TIMEOUT, InferenceCompletion.NO_STATUS, InferenceCompletion.NO_ELAPSED);
-                request.cancel(true);
+                audio.onFlushDue(nowNanos);
             }
+            scheduleTick(nowNanos);
         }
         else if (timerId == closeTimerId)
         {
@@ -341,106 +304,14 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
         }
     }
 
-    public void onInferenceCompletion(final InferenceCompletion completion)
-    {
-        loop.inference.onCompletionHandled();
-        request = null;
-        if (CLOSED == state)
-        {
-            // The slot was kept while the HTTP client could still read the batch from it.
-            loop.slots.release(slot);
-            return;
-        }
-        if (!inFlight || completion.batchId() != batchId)
-        {
-            loop.metrics.increment(LoopMetrics.LATE_COMPLETIONS);
-            return;
-        }
-        final ErrorKind failure = null != completion.failure() ? completion.failure() :
-            loop.parser.parse(completion.body(), completion.body().length, loop.result) ? null :
-            ErrorKind.PARSE_ERROR;
-        resolveBatch(failure, completion.status(), completion.elapsedNanos());
-    }
-
-    /**
-     * The batch in flight is answered (failure null: {@link LoopResources#result} holds the parsed response)
-     * or has failed: tell the client, free its ring slots, and report shed frames once the ring is empty.
-     */
-    private void resolveBatch(final ErrorKind failure, final int status, final long elapsedNanos)
-    {
-        inFlight = false;
-        loop.inFlightBatches--;
-        loop.timers.cancel(inferenceDeadlineTimerId);
-        inferenceDeadlineTimerId = SessionTimers.NO_TIMER;
-
-        final int frames = ring.batchSize();
-        if (STREAMING == state)
-        {
-            if (null == failure)
-            {
-                sendPartial(frames);
-            }
-            else
-            {
-                sendBatchError(failure, frames, status, elapsedNanos);
-            }
-        }
-        ring.releaseBatch();
-        loop.metrics.add(LoopMetrics.BUFFERED_FRAMES, -frames);
-        if (shedding && ring.isEmpty())
-        {
-            reportShedFrames();
-        }
-    }
-
-    /** The flush deadline: read what the socket holds, then send everything pending as one batch. */
-    private void onFlushDue(final long nowNanos)
-    {
-        final long latenessNanos = nowNanos - flushDeadlineNanos;
-        long next = flushDeadlineNanos + loop.flushIntervalNanos;
-        while (next <= nowNanos)
-        {
-            next += loop.flushIntervalNanos;
-        }
-        flushDeadlineNanos = next;
-        if (loop.readPeriodNanos > 0)
-        {
-            readAvailable(nowNanos);
-        }
-        if (STREAMING != state || loop.draining)
-        {
-            return;
-        }
-        loop.metrics.flushLateness(latenessNanos);
-
-        // One request per session: also wait for a timed-out request's cancellation to come back.
-        if (inFlight || null != request)
-        {
-            loop.metrics.increment(LoopMetrics.FLUSHES_SKIPPED);
-            return;
-        }
-        if (0 == ring.pending())
-        {
-            return;
-        }
-        final int frames = ring.freezeBatch();
-        final ByteBuffer[] views = loop.batchViews;
-        final int viewCount = ring.batchViews(views);
-        inFlight = true;
-        batchFlushLatenessNanos = latenessNanos;
-        loop.inFlightBatches++;
-        loop.metrics.increment(LoopMetrics.FLUSHES);
-        inferenceDeadlineTimerId = loop.timers.schedule(this, nowNanos + loop.inferenceTimeoutNanos);
-        request = loop.inference.send(views, viewCount, frames * FRAME_BYTES, this, ++batchId, loop.completionSink);
-    }
-
     /**
      * Schedule the next tick: a read {@code readPeriodNanos} after the last one, or the flush when that comes
      * first. Ticks are spaced from their schedule, not from when they fired, so they stay aligned with the flush.
      */
     private void scheduleTick(final long nowNanos)
     {
-        long deadline = flushDeadlineNanos;
+        final long flushDeadline = audio.flushDeadlineNanos();
+        long deadline = flushDeadline;
         final long period = loop.readPeriodNanos;
         if (period > 0)
         {
@@ -449,7 +320,7 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
             {
                 read = nowNanos + period;
             }
-            if (read < flushDeadlineNanos - period / 2)
+            if (read < flushDeadline - period / 2)
             {
                 deadline = read;
             }
@@ -473,58 +344,7 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
         }
     }
 
-    private void shed()
-    {
-        if (!shedding)
-        {
-            shedding = true;
-            shedFirstSeq = nextSeq;
-            shedFrames = 0;
-            shedFirstArrivalNanos = arrivalNanos;
-        }
-        shedFrames++;
-        shedLastArrivalNanos = arrivalNanos;
-        loop.metrics.increment(LoopMetrics.FRAMES_SHED);
-    }
-
-    private void sendPartial(final int frames)
-    {
-        final int payloadIndex = FrameEncoder.PAYLOAD_OFFSET;
-        final int length = loop.partialEncoder.encode(loop.scratch, payloadIndex, ring.batchOldestSeq(), frames,
-            loop.result, batchFlushLatenessNanos, loop.inference.inFlight());
-        sendText(payloadIndex, length);
-        loop.metrics.increment(LoopMetrics.PARTIALS);
-    }
-
-    private void sendBatchError(final ErrorKind kind, final int frames, final int status, final long elapsedNanos)
-    {
-        final long now = System.nanoTime();
-        final int payloadIndex = FrameEncoder.PAYLOAD_OFFSET;
-        final int length = loop.errorEncoder.encode(loop.scratch, payloadIndex, kind, ring.batchOldestSeq(), frames,
-            FRAME_BYTES, now - ring.batchOldestArrivalNanos(), now - ring.batchNewestArrivalNanos(),
-            batchFlushLatenessNanos, elapsedNanos, loop.inference.inFlight(), ring.size(), status);
-        sendText(payloadIndex, length);
-        loop.metrics.errorFrame(kind);
-    }
-
-    /** After the frames stored before the shed range are resolved: one error frame names the range. */
-    private void reportShedFrames()
-    {
-        final long now = System.nanoTime();
-        final int payloadIndex = FrameEncoder.PAYLOAD_OFFSET;
-        final int length = loop.errorEncoder.encode(loop.scratch, payloadIndex, ErrorKind.BUFFER_OVERFLOW,
-            shedFirstSeq, shedFrames, FRAME_BYTES, now - shedFirstArrivalNanos, now - shedLastArrivalNanos, 0,
-            ErrorEncoder.ABSENT, loop.inference.inFlight(), 0, ErrorEncoder.ABSENT);
-        shedding = false;
-        ring.resumeAt(nextSeq);
-        if (STREAMING == state)
-        {
-            sendText(payloadIndex, length);
-            loop.metrics.errorFrame(ErrorKind.BUFFER_OVERFLOW);
-        }
-    }
-
-    private void sendText(final int payloadIndex, final int payloadLength)
+    public void sendText(final int payloadIndex, final int payloadLength)
     {
         final int start = FrameEncoder.writeHeaderBefore(loop.scratch, payloadIndex, Opcodes.TEXT, payloadLength);
         send(start, payloadIndex + payloadLength - start, false);
@@ -603,7 +423,7 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
                 return;
             }
         }
-        closeTimerId = loop.timers.schedule(this, System.nanoTime() + CLOSE_LINGER_NANOS);
+        closeTimerId = loop.timers.schedule(this, loop.clock.nanoTime() + CLOSE_LINGER_NANOS);
     }
 
     private void dispose()
@@ -624,17 +444,7 @@ public final class Session implements FrameHandler, InferenceCaller, SessionTime
         {
             // Closing a socket that already failed: nothing left to release.
         }
-        loop.timers.cancel(inferenceDeadlineTimerId);
-        if (inFlight)
-        {
-            inFlight = false;
-            loop.inFlightBatches--;
-        }
-        loop.metrics.add(LoopMetrics.BUFFERED_FRAMES, -ring.size());
+        audio.close();
         loop.metrics.add(LoopMetrics.SESSIONS, -1);
-        if (null == request)
-        {
-            loop.slots.release(slot);
-        }
     }
 }

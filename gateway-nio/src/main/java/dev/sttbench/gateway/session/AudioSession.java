@@ -1,0 +1,319 @@
+package dev.sttbench.gateway.session;
+
+import dev.sttbench.gateway.config.GatewayConfig;
+import dev.sttbench.gateway.inference.InferenceCaller;
+import dev.sttbench.gateway.inference.InferenceCompletion;
+import dev.sttbench.gateway.metrics.LoopMetrics;
+import dev.sttbench.gateway.protocol.ErrorEncoder;
+import dev.sttbench.gateway.protocol.ErrorKind;
+import dev.sttbench.gateway.websocket.FrameEncoder;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.Future;
+
+/**
+ * The rules of one session's audio, without a socket: seq numbering, the ring, shedding, the flush schedule,
+ * the batch in flight and its deadline, and the partial or error frame that resolves every stored or shed frame.
+ * What it sends goes to an {@link Output}; batches go to the loop's inference port. Confined to its loop.
+ * <p>
+ * The batch is one explicit state. {@link BatchState#IN_FLIGHT}: a request is outstanding and its batch not yet
+ * resolved. {@link BatchState#ABANDONED}: the batch was resolved by the deadline (or the connection went away)
+ * while its request is still outstanding; its completion, when it comes back, is discarded. At most one request
+ * is outstanding, so a completion always belongs to the current state and needs no id; no flush is sent until
+ * the state is {@link BatchState#IDLE} again.
+ */
+public final class AudioSession implements InferenceCaller, SessionTimers.Owner
+{
+    /** Where the session's messages go: the WebSocket connection, or a test. */
+    public interface Output
+    {
+        /** Send {@code scratch[payloadIndex, payloadIndex + length)} as a text message. */
+        void sendText(int payloadIndex, int length);
+
+        /** Handling this session failed (a bug): drop the connection. */
+        void abort();
+    }
+
+    public enum BatchState
+    {
+        IDLE, IN_FLIGHT, ABANDONED
+    }
+
+    private static final int FRAME_BYTES = GatewayConfig.FRAME_BYTES;
+
+    private final LoopResources loop;
+    private final int slot;
+    private final AudioRing ring;
+    private final Output output;
+
+    private long nextSeq = 1;
+    private boolean started;
+    private boolean closed;
+    private long flushDeadlineNanos;
+
+    private BatchState batch = BatchState.IDLE;
+    private Future<?> request;
+    private long deadlineTimerId = SessionTimers.NO_TIMER;
+    private long batchFlushLatenessNanos;
+
+    private boolean storingFrame;
+    private boolean shedding;
+    private long shedFirstSeq;
+    private long shedFrames;
+    private long shedFirstArrivalNanos;
+    private long shedLastArrivalNanos;
+
+    public AudioSession(final LoopResources loop, final int slot, final Output output)
+    {
+        this.loop = loop;
+        this.slot = slot;
+        this.output = output;
+        ring = loop.slots.ring(slot);
+        ring.reset(nextSeq);
+    }
+
+    /** The start message arrived at {@code nowNanos}: the first flush comes after a random phase. */
+    public void start(final long nowNanos)
+    {
+        started = true;
+        final long phase = loop.flushPhaseJitterNanos > 0 ? loop.random.nextLong(loop.flushPhaseJitterNanos + 1) : 0;
+        flushDeadlineNanos = nowNanos + phase;
+    }
+
+    public boolean isStarted()
+    {
+        return started;
+    }
+
+    public long flushDeadlineNanos()
+    {
+        return flushDeadlineNanos;
+    }
+
+    public BatchState batchState()
+    {
+        return batch;
+    }
+
+    /** A 640-byte binary message begins: true to unmask it into {@link #audio()}, false to discard (shed) it. */
+    public boolean beginFrame()
+    {
+        storingFrame = !shedding && ring.reserveNext();
+        return storingFrame;
+    }
+
+    /** Whether the frame begun last is being stored (else it is shed). */
+    public boolean isStoringFrame()
+    {
+        return storingFrame;
+    }
+
+    public UnsafeBuffer audio()
+    {
+        return ring.audio();
+    }
+
+    public int writeIndex()
+    {
+        return ring.writeIndex();
+    }
+
+    /** The frame begun by {@link #beginFrame()} is complete: number it, and store or shed it. */
+    public void endFrame(final long arrivalNanos)
+    {
+        loop.metrics.increment(LoopMetrics.FRAMES_IN);
+        if (storingFrame)
+        {
+            ring.commit(arrivalNanos);
+            loop.metrics.increment(LoopMetrics.BUFFERED_FRAMES);
+        }
+        else
+        {
+            shed(arrivalNanos);
+        }
+        nextSeq++;
+    }
+
+    /**
+     * The flush deadline passed: schedule the next one on the same grid, and send everything pending as one
+     * batch unless one is still outstanding, nothing is pending, or the gateway is draining.
+     */
+    public void onFlushDue(final long nowNanos)
+    {
+        final long latenessNanos = nowNanos - flushDeadlineNanos;
+        long next = flushDeadlineNanos + loop.flushIntervalNanos;
+        while (next <= nowNanos)
+        {
+            next += loop.flushIntervalNanos;
+        }
+        flushDeadlineNanos = next;
+        if (closed || loop.draining)
+        {
+            return;
+        }
+        loop.metrics.flushLateness(latenessNanos);
+        if (BatchState.IDLE != batch)
+        {
+            loop.metrics.increment(LoopMetrics.FLUSHES_SKIPPED);
+            return;
+        }
+        if (0 == ring.pending())
+        {
+            return;
+        }
+        final int frames = ring.freezeBatch();
+        final ByteBuffer[] views = loop.batchViews;
+        final int viewCount = ring.batchViews(views);
+        batch = BatchState.IN_FLIGHT;
+        batchFlushLatenessNanos = latenessNanos;
+        loop.inFlightBatches++;
+        loop.metrics.increment(LoopMetrics.FLUSHES);
+        deadlineTimerId = loop.timers.schedule(this, nowNanos + loop.inferenceTimeoutNanos);
+        request = loop.inference.send(views, viewCount, frames * FRAME_BYTES, this, loop.completionSink);
+    }
+
+    /** The inference deadline: resolve the batch with a timeout now; the cancelled request comes back later. */
+    public void onTimer(final long timerId, final long nowNanos)
+    {
+        if (timerId != deadlineTimerId)
+        {
+            return;
+        }
+        deadlineTimerId = SessionTimers.NO_TIMER;
+        if (BatchState.IN_FLIGHT == batch)
+        {
+            resolveBatch(ErrorKind.TIMEOUT, InferenceCompletion.NO_STATUS, InferenceCompletion.NO_ELAPSED);
+            batch = BatchState.ABANDONED;
+            request.cancel(true);
+        }
+    }
+
+    /** Handling this session's completion failed (a bug): drop its connection, sparing the loop's others. */
+    public void abort()
+    {
+        output.abort();
+    }
+
+    public void onInferenceCompletion(final InferenceCompletion completion)
+    {
+        loop.inference.onCompletionHandled();
+        request = null;
+        final BatchState was = batch;
+        batch = BatchState.IDLE;
+        if (BatchState.ABANDONED == was)
+        {
+            loop.metrics.increment(LoopMetrics.LATE_COMPLETIONS);
+            if (closed)
+            {
+                // The slot was kept while the HTTP client could still read the batch from it.
+                loop.slots.release(slot);
+            }
+            return;
+        }
+        final ErrorKind failure = null != completion.failure() ? completion.failure() :
+            loop.parser.parse(completion.body(), completion.body().length, loop.result) ? null :
+            ErrorKind.PARSE_ERROR;
+        resolveBatch(failure, completion.status(), completion.elapsedNanos());
+    }
+
+    /**
+     * The connection is gone: nothing more is sent. The slot goes back now, or, while a request may still read
+     * the batch from the ring, when its completion comes back.
+     */
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        loop.timers.cancel(deadlineTimerId);
+        deadlineTimerId = SessionTimers.NO_TIMER;
+        if (BatchState.IN_FLIGHT == batch)
+        {
+            loop.inFlightBatches--;
+            batch = BatchState.ABANDONED;
+        }
+        loop.metrics.add(LoopMetrics.BUFFERED_FRAMES, -ring.size());
+        if (BatchState.IDLE == batch)
+        {
+            loop.slots.release(slot);
+        }
+    }
+
+    /**
+     * The batch in flight is answered (failure null: {@link LoopResources#result} holds the parsed response)
+     * or has failed: tell the client, free its frames, and report shed frames once the ring is empty.
+     */
+    private void resolveBatch(final ErrorKind failure, final int status, final long elapsedNanos)
+    {
+        loop.inFlightBatches--;
+        loop.timers.cancel(deadlineTimerId);
+        deadlineTimerId = SessionTimers.NO_TIMER;
+
+        final int frames = ring.batchSize();
+        if (null == failure)
+        {
+            sendPartial(frames);
+        }
+        else
+        {
+            sendBatchError(failure, frames, status, elapsedNanos);
+        }
+        ring.releaseBatch();
+        loop.metrics.add(LoopMetrics.BUFFERED_FRAMES, -frames);
+        if (shedding && ring.isEmpty())
+        {
+            reportShedFrames();
+        }
+    }
+
+    private void shed(final long arrivalNanos)
+    {
+        if (!shedding)
+        {
+            shedding = true;
+            shedFirstSeq = nextSeq;
+            shedFrames = 0;
+            shedFirstArrivalNanos = arrivalNanos;
+        }
+        shedFrames++;
+        shedLastArrivalNanos = arrivalNanos;
+        loop.metrics.increment(LoopMetrics.FRAMES_SHED);
+    }
+
+    private void sendPartial(final int frames)
+    {
+        final int payloadIndex = FrameEncoder.PAYLOAD_OFFSET;
+        final int length = loop.partialEncoder.encode(loop.scratch, payloadIndex, ring.batchOldestSeq(), frames,
+            loop.result, batchFlushLatenessNanos, loop.inference.inFlight());
+        output.sendText(payloadIndex, length);
+        loop.metrics.increment(LoopMetrics.PARTIALS);
+    }
+
+    private void sendBatchError(final ErrorKind kind, final int frames, final int status, final long elapsedNanos)
+    {
+        final long now = loop.clock.nanoTime();
+        final int payloadIndex = FrameEncoder.PAYLOAD_OFFSET;
+        final int length = loop.errorEncoder.encode(loop.scratch, payloadIndex, kind, ring.batchOldestSeq(), frames,
+            FRAME_BYTES, now - ring.batchOldestArrivalNanos(), now - ring.batchNewestArrivalNanos(),
+            batchFlushLatenessNanos, elapsedNanos, loop.inference.inFlight(), ring.size(), status);
+        output.sendText(payloadIndex, length);
+        loop.metrics.errorFrame(kind);
+    }
+
+    /** After the frames stored before the shed range are resolved: one error frame names the range. */
+    private void reportShedFrames()
+    {
+        final long now = loop.clock.nanoTime();
+        final int payloadIndex = FrameEncoder.PAYLOAD_OFFSET;
+        final int length = loop.errorEncoder.encode(loop.scratch, payloadIndex, ErrorKind.BUFFER_OVERFLOW,
+            shedFirstSeq, shedFrames, FRAME_BYTES, now - shedFirstArrivalNanos, now - shedLastArrivalNanos, 0,
+            ErrorEncoder.ABSENT, loop.inference.inFlight(), 0, ErrorEncoder.ABSENT);
+        shedding = false;
+        ring.resumeAt(nextSeq);
+        output.sendText(payloadIndex, length);
+        loop.metrics.errorFrame(ErrorKind.BUFFER_OVERFLOW);
+    }
+}

@@ -1,0 +1,295 @@
+package dev.sttbench.gateway.session;
+
+import com.github.cliftonlabs.json_simple.JsonObject;
+import com.github.cliftonlabs.json_simple.Jsoner;
+import dev.sttbench.gateway.config.GatewayConfig;
+import dev.sttbench.gateway.inference.CompletionSink;
+import dev.sttbench.gateway.inference.InferenceCaller;
+import dev.sttbench.gateway.inference.InferenceCompletion;
+import dev.sttbench.gateway.inference.InferencePort;
+import dev.sttbench.gateway.metrics.LoopMetrics;
+import dev.sttbench.gateway.protocol.ErrorKind;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
+
+import static dev.sttbench.gateway.session.AudioSession.BatchState.ABANDONED;
+import static dev.sttbench.gateway.session.AudioSession.BatchState.IDLE;
+import static dev.sttbench.gateway.session.AudioSession.BatchState.IN_FLIGHT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The session's audio rules driven by hand: no socket, no HTTP client, no event loop, a clock set by the test. */
+class AudioSessionTest
+{
+    private static final long MS = 1_000_000L;
+    private static final byte[] RESPONSE = ("{\"rms\":1.5,\"zero_crossings\":3,\"checksum\":7,\"samples\":320," +
+        "\"transcript\":\"the\",\"audio_bytes\":640}").getBytes(StandardCharsets.US_ASCII);
+
+    /** Records each batch and the body it would have posted; the test completes it. */
+    private static final class FakePort implements InferencePort
+    {
+        final List<byte[]> bodies = new ArrayList<>();
+        final List<CompletableFuture<Void>> requests = new ArrayList<>();
+        int inFlight;
+
+        public Future<?> send(
+            final ByteBuffer[] views, final int viewCount, final int bodyLength, final InferenceCaller caller,
+            final CompletionSink sink)
+        {
+            final ByteBuffer body = ByteBuffer.allocate(bodyLength);
+            for (int i = 0; i < viewCount; i++)
+            {
+                body.put(views[i].duplicate());
+            }
+            assertEquals(bodyLength, body.position(), "views cover exactly the body length");
+            bodies.add(body.array());
+            final CompletableFuture<Void> request = new CompletableFuture<>();
+            requests.add(request);
+            inFlight++;
+            return request;
+        }
+
+        public int inFlight()
+        {
+            return inFlight;
+        }
+
+        public void onCompletionHandled()
+        {
+            inFlight--;
+        }
+    }
+
+    private final FakePort port = new FakePort();
+    private final List<JsonObject> sent = new ArrayList<>();
+    private LoopResources loop;
+    private AudioSession session;
+    private int slot;
+
+    private void open(final String... env)
+    {
+        final Map<String, String> vars = new java.util.HashMap<>(Map.of("WORKER_THREADS", "1", "MAX_SESSIONS", "2",
+            "FLUSH_INTERVAL_MS", "1000", "FLUSH_PHASE_JITTER_MS", "0", "INFERENCE_TIMEOUT_MS", "2000"));
+        for (int i = 0; i < env.length; i += 2)
+        {
+            vars.put(env[i], env[i + 1]);
+        }
+        final GatewayConfig config = GatewayConfig.fromEnv(vars);
+        loop = new LoopResources(config, new LoopMetrics(), port, completion -> { }, new SessionTimers(0),
+            new SessionSlots(config));
+        slot = loop.slots.acquire();
+        session = new AudioSession(loop, slot, new AudioSession.Output()
+        {
+            public void sendText(final int payloadIndex, final int length)
+            {
+                sent.add((JsonObject)Jsoner.deserialize(loop.scratch.getStringWithoutLengthAscii(payloadIndex, length),
+                    new JsonObject()));
+            }
+
+            public void abort()
+            {
+                throw new AssertionError("not expected");
+            }
+        });
+        session.start(0);
+    }
+
+    @AfterEach
+    void release()
+    {
+        loop.slots.close();
+    }
+
+    /** A frame whose 640 bytes all hold {@code marker}, arriving at {@code ms}; false when it was shed. */
+    private boolean frame(final int marker, final long ms)
+    {
+        final boolean stored = session.beginFrame();
+        if (stored)
+        {
+            for (int i = 0; i < 640; i++)
+            {
+                session.audio().putByte(session.writeIndex() + i, (byte)marker);
+            }
+        }
+        session.endFrame(ms * MS);
+        return stored;
+    }
+
+    private void at(final long ms)
+    {
+        loop.clock.update(ms * MS);
+        loop.timers.poll(ms * MS);
+    }
+
+    private void flush(final long ms)
+    {
+        at(ms);
+        session.onFlushDue(ms * MS);
+    }
+
+    private void answer(final ErrorKind failure)
+    {
+        session.onInferenceCompletion(null == failure ?
+            new InferenceCompletion(session, null, 200, RESPONSE, 80 * MS) :
+            new InferenceCompletion(session, failure, InferenceCompletion.NO_STATUS, null, InferenceCompletion.NO_ELAPSED));
+    }
+
+    private static void assertRange(final JsonObject message, final String type, final long oldest, final long newest)
+    {
+        assertEquals(type, message.get("type"), message.toJson());
+        assertEquals(oldest, ((Number)message.get("oldest_frame_seq")).longValue(), message.toJson());
+        assertEquals(newest, ((Number)message.get("newest_frame_seq")).longValue(), message.toJson());
+        assertEquals(newest - oldest + 1, ((Number)message.get("frames")).longValue(), message.toJson());
+    }
+
+    @Test
+    void aFlushPostsEveryPendingFrameInOrderAndItsAnswerIsOnePartial()
+    {
+        open();
+        for (int seq = 1; seq <= 30; seq++)
+        {
+            frame(seq, seq * 20);
+        }
+        flush(1000);
+        assertEquals(IN_FLIGHT, session.batchState());
+        assertEquals(1, port.bodies.size());
+        final byte[] body = port.bodies.getFirst();
+        assertEquals(30 * 640, body.length);
+        for (int seq = 1; seq <= 30; seq++)
+        {
+            assertEquals(seq, body[(seq - 1) * 640], "frame " + seq + " in seq order");
+        }
+        answer(null);
+        assertEquals(IDLE, session.batchState());
+        assertEquals(1, sent.size());
+        assertRange(sent.getFirst(), "partial", 1, 30);
+        assertEquals("the", sent.getFirst().get("transcript"));
+        assertEquals(0, loop.slots.audio().inUse(), "a drained ring holds no audio chunk");
+        assertEquals(0, loop.inFlightBatches());
+    }
+
+    @Test
+    void aFlushDueWhileABatchIsInFlightIsSkippedAndTheNextBatchTakesEveryFrameSince()
+    {
+        open();
+        frame(1, 20);
+        flush(1000);
+        frame(2, 1020);
+        flush(2000);
+        assertEquals(1, port.bodies.size(), "one request in flight at most");
+        assertEquals(1, loop.metrics.get(LoopMetrics.FLUSHES_SKIPPED));
+        answer(null);
+        frame(3, 2020);
+        flush(3000);
+        assertEquals(2, port.bodies.size());
+        assertEquals(2 * 640, port.bodies.get(1).length);
+        answer(null);
+        assertRange(sent.get(0), "partial", 1, 1);
+        assertRange(sent.get(1), "partial", 2, 3);
+    }
+
+    @Test
+    void theDeadlineResolvesTheBatchAndItsLateAnswerIsDiscarded()
+    {
+        open();
+        frame(1, 20);
+        frame(2, 40);
+        flush(1000);
+        at(2999);
+        assertEquals(IN_FLIGHT, session.batchState());
+        at(3010);
+        assertEquals(ABANDONED, session.batchState());
+        assertTrue(port.requests.getFirst().isCancelled(), "the timed-out request is cancelled");
+        assertRange(sent.getFirst(), "error", 1, 2);
+        assertEquals("timeout", sent.getFirst().get("kind"));
+        assertEquals(0, loop.inFlightBatches());
+
+        frame(3, 3020);
+        flush(4000);
+        assertEquals(1, port.bodies.size(), "no new request before the cancelled one came back");
+        answer(null);
+        assertEquals(IDLE, session.batchState());
+        assertEquals(1, loop.metrics.get(LoopMetrics.LATE_COMPLETIONS));
+        assertEquals(1, sent.size(), "the late answer is not sent");
+
+        flush(5000);
+        answer(null);
+        assertRange(sent.get(1), "partial", 3, 3);
+    }
+
+    @Test
+    void aFailedRequestIsOneErrorFrameAndTheSessionGoesOn()
+    {
+        open();
+        frame(1, 20);
+        flush(1000);
+        answer(ErrorKind.CONNECTION_RESET);
+        frame(2, 1020);
+        flush(2000);
+        answer(null);
+        assertRange(sent.get(0), "error", 1, 1);
+        assertEquals("connection_reset", sent.get(0).get("kind"));
+        assertRange(sent.get(1), "partial", 2, 2);
+    }
+
+    @Test
+    void framesShedWhileTheRingIsFullAreReportedOnceAsOneRangeAfterItDrains()
+    {
+        open("SESSION_BUFFER_FRAMES", "4");
+        for (int seq = 1; seq <= 4; seq++)
+        {
+            assertTrue(frame(seq, seq * 20));
+        }
+        flush(1000);
+        assertEquals(false, frame(5, 1020));
+        assertEquals(false, frame(6, 1040));
+        answer(null);
+        assertRange(sent.get(0), "partial", 1, 4);
+        assertRange(sent.get(1), "error", 5, 6);
+        assertEquals("buffer_overflow", sent.get(1).get("kind"));
+        assertEquals(2, loop.metrics.get(LoopMetrics.FRAMES_SHED));
+
+        assertTrue(frame(7, 1060), "storing resumes once the shed range is reported");
+        flush(2000);
+        answer(null);
+        assertRange(sent.get(2), "partial", 7, 7);
+    }
+
+    @Test
+    void drainingSendsNoNewBatchButAnswersTheOneInFlight()
+    {
+        open();
+        frame(1, 20);
+        flush(1000);
+        loop.startDraining();
+        frame(2, 1020);
+        flush(2000);
+        assertEquals(1, port.bodies.size());
+        answer(null);
+        assertEquals(1, sent.size());
+        assertRange(sent.getFirst(), "partial", 1, 1);
+    }
+
+    @Test
+    void aClosedSessionKeepsItsSlotUntilItsRequestComesBack()
+    {
+        open();
+        frame(1, 20);
+        flush(1000);
+        session.close();
+        assertEquals(1, loop.slots.inUse(), "the HTTP client may still read the batch");
+        assertEquals(0, loop.inFlightBatches());
+        answer(null);
+        assertEquals(0, loop.slots.inUse());
+        assertEquals(0, loop.slots.audio().inUse());
+        assertEquals(0, sent.size());
+    }
+}
