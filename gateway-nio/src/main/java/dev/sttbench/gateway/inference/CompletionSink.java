@@ -1,7 +1,7 @@
 package dev.sttbench.gateway.inference;
 
-/** Takes completions from HTTP client threads to the event loop that owns the caller. */
+/** Takes finished exchanges from HTTP client threads to the event loop that owns their caller. */
 public interface CompletionSink
 {
-    void post(InferenceCompletion completion);
+    void post(InferenceExchange exchange);
 }

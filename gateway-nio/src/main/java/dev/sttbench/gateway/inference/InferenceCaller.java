@@ -1,7 +1,7 @@
 package dev.sttbench.gateway.inference;
 
-/** Whoever sent a batch; its completion is handed back to it on the thread that owns it. */
+/** Whoever sent a batch; its outcome is handed back to it on the thread that owns it. */
 public interface InferenceCaller
 {
-    void onInferenceCompletion(InferenceCompletion completion);
+    void onInferenceCompletion(InferenceExchange exchange);
 }

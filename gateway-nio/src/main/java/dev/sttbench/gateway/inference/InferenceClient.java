@@ -11,8 +11,12 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 
@@ -20,7 +24,7 @@ import java.util.function.BiConsumer;
  * The one HTTP/2 client all loops share. {@code java.net.http} negotiates h2c by Upgrade on its first request
  * to an {@code http://} URI, so {@link #warmUp()} sends a GET /health before any batch: every POST is then a
  * stream multiplexed on that single h2 connection. A response is classified and posted to the owning loop by
- * its body subscriber, on the client's selector thread (see {@link Exchange}).
+ * its body subscriber, on the client's selector thread (see {@link Http2Exchange}).
  * <p>
  * Requests carry no {@code HttpRequest.timeout}: the client would register a timer (a lock and a wakeup of its
  * selector thread) per request. The owning loop enforces INFERENCE_TIMEOUT_MS on its own timer wheel and
@@ -82,23 +86,20 @@ public final class InferenceClient implements InferencePort, AutoCloseable
         return inFlight.get();
     }
 
-    public CompletableFuture<HttpResponse<byte[]>> send(
+    public InferenceExchange newExchange(final CompletionSink sink)
+    {
+        return new Http2Exchange(sink);
+    }
+
+    public CompletableFuture<HttpResponse<Void>> send(
+        final InferenceExchange exchange,
         final ByteBuffer[] views,
         final int viewCount,
         final int bodyLength,
-        final InferenceCaller caller,
-        final CompletionSink sink)
+        final InferenceCaller caller)
     {
-        final HttpRequest request = HttpRequest.newBuilder(inferUri)
-            .header(CPU_PASSES_HEADER, cpuPasses)
-            .header("content-type", "application/octet-stream")
-            .POST(HttpRequest.BodyPublishers.fromPublisher(new RingSlicePublisher(views, viewCount), bodyLength))
-            .build();
         inFlight.incrementAndGet();
-        final Exchange exchange = new Exchange(caller, sink, System.nanoTime());
-        final CompletableFuture<HttpResponse<byte[]>> response = client.sendAsync(request, exchange);
-        response.whenComplete(exchange);
-        return response;
+        return ((Http2Exchange)exchange).send(views, viewCount, bodyLength, caller);
     }
 
     public void onCompletionHandled()
@@ -131,14 +132,21 @@ public final class InferenceClient implements InferencePort, AutoCloseable
     }
 
     /**
-     * One request's outcome, posted exactly once. A response is posted from its body subscriber, on the client's
-     * selector thread: the future {@code sendAsync} returns completes on the common {@code ForkJoinPool} instead
-     * (the JDK hops there for every async exchange), where any unrelated task occupying its workers (one on a
-     * 2-core host) would hold the answer back past the loop's deadline. The future still posts what never reaches
-     * a body: connection failures and the loop's cancellation.
+     * An exchange of this client: its request (built once, with this exchange as the body publisher and its
+     * content length re-armed per batch), its body handler and subscriber, and the completion of the future
+     * {@code sendAsync} returns, all one object reused for every batch it carries. Per request remain the
+     * subscription to the body views, the body stage and what the JDK allocates inside.
+     * <p>
+     * The outcome is claimed once (a CAS), written, then posted. A response is posted from its body subscriber,
+     * on the client's selector thread: the future {@code sendAsync} returns completes on the common
+     * {@code ForkJoinPool} instead (the JDK hops there for every async exchange), where any unrelated task
+     * occupying its workers (one on a 2-core host) would hold the answer back past the loop's deadline. The future
+     * still posts what never reaches a body: connection failures and the loop's cancellation. Only an outcome the
+     * body subscriber posted (after its last signal) leaves the exchange reusable: after a cancellation or a
+     * failure of the future, the JDK may still be feeding the old response into it.
      */
-    private static final class Exchange
-        implements HttpResponse.BodyHandler<byte[]>, BiConsumer<HttpResponse<byte[]>, Throwable>
+    private final class Http2Exchange extends InferenceExchange implements HttpRequest.BodyPublisher,
+        HttpResponse.BodyHandler<Void>, HttpResponse.BodySubscriber<Void>, BiConsumer<HttpResponse<Void>, Throwable>
     {
         private static final VarHandle POSTED;
 
@@ -146,7 +154,7 @@ public final class InferenceClient implements InferencePort, AutoCloseable
         {
             try
             {
-                POSTED = MethodHandles.lookup().findVarHandle(Exchange.class, "posted", boolean.class);
+                POSTED = MethodHandles.lookup().findVarHandle(Http2Exchange.class, "posted", boolean.class);
             }
             catch (final ReflectiveOperationException ex)
             {
@@ -154,58 +162,185 @@ public final class InferenceClient implements InferencePort, AutoCloseable
             }
         }
 
-        private final InferenceCaller caller;
         private final CompletionSink sink;
-        private final long sentNanos;
+        private final HttpRequest request;
+        private ByteBuffer[] views = new ByteBuffer[0];
+        private int viewCount;
+        private int contentLength;
+        private Flow.Subscription bodySubscription;
+        private CompletableFuture<Void> bodyStage;
         private volatile boolean posted;
 
-        Exchange(final InferenceCaller caller, final CompletionSink sink, final long sentNanos)
+        Http2Exchange(final CompletionSink sink)
         {
-            this.caller = caller;
             this.sink = sink;
-            this.sentNanos = sentNanos;
+            request = HttpRequest.newBuilder(inferUri)
+                .header(CPU_PASSES_HEADER, cpuPasses)
+                .header("content-type", "application/octet-stream")
+                .POST(this)
+                .build();
         }
 
-        public HttpResponse.BodySubscriber<byte[]> apply(final HttpResponse.ResponseInfo info)
+        CompletableFuture<HttpResponse<Void>> send(
+            final ByteBuffer[] batchViews, final int batchViewCount, final int bodyLength, final InferenceCaller caller)
         {
-            final int status = info.statusCode();
-            final HttpResponse.BodySubscriber<byte[]> body = HttpResponse.BodySubscribers.ofByteArray();
-            body.getBody().whenComplete((bytes, failure) ->
+            if (views.length < batchViewCount)
             {
-                if (null == failure)
+                views = new ByteBuffer[batchViewCount];
+            }
+            System.arraycopy(batchViews, 0, views, 0, batchViewCount);
+            viewCount = batchViewCount;
+            contentLength = bodyLength;
+            posted = false;
+            setReusable(false);
+            arm(caller, System.nanoTime());
+            final CompletableFuture<HttpResponse<Void>> response = client.sendAsync(request, this);
+            response.whenComplete(this);
+            return response;
+        }
+
+        public long contentLength()
+        {
+            return contentLength;
+        }
+
+        /**
+         * Each subscription takes its own copy of the views and walks them from the first, so a resend starts
+         * from the beginning and a request still being written cannot see the next batch's views.
+         */
+        public void subscribe(final Flow.Subscriber<? super ByteBuffer> subscriber)
+        {
+            subscriber.onSubscribe(new ViewsSubscription(subscriber, Arrays.copyOf(views, viewCount)));
+        }
+
+        public HttpResponse.BodySubscriber<Void> apply(final HttpResponse.ResponseInfo info)
+        {
+            onResponse(info.statusCode());
+            bodyStage = new CompletableFuture<>();
+            return this;
+        }
+
+        public void onSubscribe(final Flow.Subscription subscription)
+        {
+            bodySubscription = subscription;
+            subscription.request(Long.MAX_VALUE);
+        }
+
+        public void onNext(final List<ByteBuffer> items)
+        {
+            for (final ByteBuffer item : items)
+            {
+                if (!appendBody(item))
                 {
-                    final ErrorKind kind = status >= 200 && status < 300 ? null : ErrorKind.ofHttpStatus(status);
-                    post(new InferenceCompletion(caller, kind, status, bytes, System.nanoTime() - sentNanos));
+                    // Longer than any valid answer: stop reading it and fail the batch now. Items the JDK still
+                    // delivers after the cancel would land in this exchange: it is not lent again.
+                    bodySubscription.cancel();
+                    if (claim())
+                    {
+                        onBodyComplete(System.nanoTime());
+                        sink.post(this);
+                    }
+                    bodyStage.complete(null);
+                    return;
                 }
-                else
-                {
-                    post(failed(failure));
-                }
-            });
-            return body;
+            }
+        }
+
+        public void onError(final Throwable failure)
+        {
+            if (claim())
+            {
+                onFailure(classify(failure));
+                setReusable(true);
+                sink.post(this);
+            }
+            bodyStage.completeExceptionally(failure);
+        }
+
+        public void onComplete()
+        {
+            if (claim())
+            {
+                onBodyComplete(System.nanoTime());
+                setReusable(true);
+                sink.post(this);
+            }
+            bodyStage.complete(null);
+        }
+
+        public CompletionStage<Void> getBody()
+        {
+            return bodyStage;
         }
 
         /** The future {@code sendAsync} returned: only a failure can still be unposted here. */
-        public void accept(final HttpResponse<byte[]> response, final Throwable failure)
+        public void accept(final HttpResponse<Void> response, final Throwable failure)
         {
-            if (null != failure)
+            if (null != failure && claim())
             {
-                post(failed(failure));
+                onFailure(classify(failure));
+                sink.post(this);
             }
         }
 
-        private void post(final InferenceCompletion completion)
+        private boolean claim()
         {
-            if (POSTED.compareAndSet(this, false, true))
+            return POSTED.compareAndSet(this, false, true);
+        }
+    }
+
+    /** Hands a batch's views to the HTTP client as the request body, in order, as demanded. */
+    private static final class ViewsSubscription implements Flow.Subscription
+    {
+        private final Flow.Subscriber<? super ByteBuffer> subscriber;
+        private final ByteBuffer[] views;
+        private int next;
+        private long demand;
+        private boolean emitting;
+        private boolean done;
+
+        ViewsSubscription(final Flow.Subscriber<? super ByteBuffer> subscriber, final ByteBuffer[] views)
+        {
+            this.subscriber = subscriber;
+            this.views = views;
+        }
+
+        public synchronized void request(final long n)
+        {
+            if (done)
             {
-                sink.post(completion);
+                return;
+            }
+            if (n <= 0)
+            {
+                done = true;
+                subscriber.onError(new IllegalArgumentException("non-positive demand: " + n));
+                return;
+            }
+            demand = Math.min(Long.MAX_VALUE - 1, demand + n);
+            // request() may be called from onNext: the outer call keeps emitting.
+            if (emitting)
+            {
+                return;
+            }
+            emitting = true;
+            while (demand > 0 && next < views.length)
+            {
+                demand--;
+                // A duplicate per subscription: a resend reads the view again from its start.
+                subscriber.onNext(views[next++].duplicate());
+            }
+            emitting = false;
+            if (next == views.length && !done)
+            {
+                done = true;
+                subscriber.onComplete();
             }
         }
 
-        private InferenceCompletion failed(final Throwable failure)
+        public synchronized void cancel()
         {
-            return new InferenceCompletion(caller, classify(failure), InferenceCompletion.NO_STATUS, null,
-                InferenceCompletion.NO_ELAPSED);
+            done = true;
         }
     }
 

@@ -6,14 +6,18 @@ import java.util.concurrent.Future;
 /** Where a loop's sessions send their batches: the HTTP/2 {@link InferenceClient}, or a fake in unit tests. */
 public interface InferencePort
 {
+    /** A new exchange for this port, posting its outcome to {@code sink}; the loop keeps and reuses it. */
+    InferenceExchange newExchange(CompletionSink sink);
+
     /**
-     * POST a frozen batch, the body being {@code views[0, viewCount)} in order; the caller may reuse the views
-     * once this returns. Exactly one completion is posted to {@code sink}, also when the returned future is
-     * cancelled, and the caller's loop must call {@link #onCompletionHandled()} for it.
+     * POST a frozen batch through {@code exchange} (idle: its last outcome handled), the body being
+     * {@code views[0, viewCount)} in order; the caller may reuse the array once this returns, not the views.
+     * Exactly one outcome is posted, also when the returned future is cancelled, and the caller's loop must call
+     * {@link #onCompletionHandled()} for it.
      *
      * @return the response future, to cancel when the loop's deadline passes first.
      */
-    Future<?> send(ByteBuffer[] views, int viewCount, int bodyLength, InferenceCaller caller, CompletionSink sink);
+    Future<?> send(InferenceExchange exchange, ByteBuffer[] views, int viewCount, int bodyLength, InferenceCaller caller);
 
     /** Requests sent and not yet handled by their loop, across the process. */
     int inFlight();

@@ -3,7 +3,7 @@ package dev.sttbench.gateway.server;
 import dev.sttbench.gateway.config.GatewayConfig;
 import dev.sttbench.gateway.inference.CompletionSink;
 import dev.sttbench.gateway.inference.InferencePort;
-import dev.sttbench.gateway.inference.InferenceCompletion;
+import dev.sttbench.gateway.inference.InferenceExchange;
 import dev.sttbench.gateway.metrics.LoopMetrics;
 import dev.sttbench.gateway.session.AudioSession;
 import dev.sttbench.gateway.session.LoopResources;
@@ -51,7 +51,7 @@ public final class EventLoop implements Runnable, CompletionSink
     private final Selector selector;
     private final ServerSocketChannel listener;
     // The field-updater flavour: same algorithm, no sun.misc.Unsafe (deprecated for removal, warned about on JDK 25).
-    private final MpscUnboundedAtomicArrayQueue<InferenceCompletion> completions =
+    private final MpscUnboundedAtomicArrayQueue<InferenceExchange> completions =
         new MpscUnboundedAtomicArrayQueue<>(COMPLETION_QUEUE_CHUNK);
     private final AtomicBoolean wakeupPending = new AtomicBoolean();
     private final LoopMetrics metrics = new LoopMetrics();
@@ -63,7 +63,7 @@ public final class EventLoop implements Runnable, CompletionSink
     private final Supplier<String> healthJson;
     private final Consumer<Throwable> onLoopFailure;
     private final Consumer<SelectionKey> onSelected = this::onSelected;
-    private final MessagePassingQueue.Consumer<InferenceCompletion> onCompletion = this::onCompletion;
+    private final MessagePassingQueue.Consumer<InferenceExchange> onCompletion = this::onCompletion;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final ErrorLog errors;
     private boolean clockStale;
@@ -112,9 +112,9 @@ public final class EventLoop implements Runnable, CompletionSink
     }
 
     /** From an HTTP client thread: enqueue, and wake the selector only if no wakeup is already pending. */
-    public void post(final InferenceCompletion completion)
+    public void post(final InferenceExchange exchange)
     {
-        completions.offer(completion);
+        completions.offer(exchange);
         if (wakeupPending.compareAndSet(false, true))
         {
             selector.wakeup();
@@ -211,15 +211,15 @@ public final class EventLoop implements Runnable, CompletionSink
         metrics.set(LoopMetrics.AUDIO_CHUNKS_IN_USE, slots.audio().inUse());
     }
 
-    private void onCompletion(final InferenceCompletion completion)
+    private void onCompletion(final InferenceExchange exchange)
     {
         try
         {
-            completion.caller().onInferenceCompletion(completion);
+            exchange.caller().onInferenceCompletion(exchange);
         }
         catch (final RuntimeException ex)
         {
-            abort(completion.caller(), null, ex);
+            abort(exchange.caller(), null, ex);
         }
     }
 

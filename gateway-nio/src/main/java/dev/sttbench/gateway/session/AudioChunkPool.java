@@ -29,7 +29,7 @@ public final class AudioChunkPool implements AutoCloseable
 
     private final OffHeapSlab slab;
     private final UnsafeBuffer memory;
-    private final ByteBuffer[] audioViews;
+    private final ByteBuffer bytes;
     private final int[] free;
     private int freeCount;
     private int coldCount;
@@ -42,12 +42,11 @@ public final class AudioChunkPool implements AutoCloseable
             throw new IllegalArgumentException(chunks + " chunks exceed 2 GiB");
         }
         slab = OffHeapSlab.reserve(chunks * CHUNK_BYTES);
-        memory = new UnsafeBuffer(slab.buffer());
-        audioViews = new ByteBuffer[chunks];
+        bytes = slab.buffer();
+        memory = new UnsafeBuffer(bytes);
         free = new int[chunks];
         for (int i = 0; i < chunks; i++)
         {
-            audioViews[i] = slab.buffer().slice(i * CHUNK_BYTES, ARRIVALS_OFFSET);
             free[i] = chunks - 1 - i;
         }
         freeCount = chunks;
@@ -72,10 +71,14 @@ public final class AudioChunkPool implements AutoCloseable
         return chunk * CHUNK_BYTES;
     }
 
-    /** A view of chunk {@code chunk}'s audio bytes, reused for every batch that reads it. */
-    public ByteBuffer audioView(final int chunk)
+    /**
+     * A new view of {@code length} audio bytes of chunk {@code chunk} from {@code offset}: its own object, so the
+     * HTTP client may hold it past the batch (a timed-out request is still being written while its chunks are
+     * lent again), and no view per chunk lives on the heap in between.
+     */
+    public ByteBuffer slice(final int chunk, final int offset, final int length)
     {
-        return audioViews[chunk];
+        return bytes.slice(offset(chunk) + offset, length);
     }
 
     public int capacity()

@@ -204,8 +204,7 @@ public final class AudioRing
     }
 
     /**
-     * Views of the frozen batch for the request body, in seq order: one per chunk it spans, each the chunk's
-     * reusable view with position and limit set. Returns the number of views written to {@code views}, which
+     * Views of the frozen batch for the request body, in seq order: one per chunk it spans. Returns the number of views written to {@code views}, which
      * must hold {@link AudioChunkPool#chunksFor(int) chunksFor(capacity)}.
      */
     public int batchViews(final ByteBuffer[] views)
@@ -216,10 +215,8 @@ public final class AudioRing
         {
             final long chunkEnd = (from / FRAMES_PER_CHUNK + 1) * FRAMES_PER_CHUNK;
             final long to = Math.min(chunkEnd, batchEnd);
-            final ByteBuffer view = pool.audioView(chunks[chunkIndex(from)]);
-            final int start = (int)(from % FRAMES_PER_CHUNK) * FRAME_BYTES;
-            view.limit(start + (int)(to - from) * FRAME_BYTES).position(start);
-            views[count++] = view;
+            views[count++] = pool.slice(
+                chunks[chunkIndex(from)], (int)(from % FRAMES_PER_CHUNK) * FRAME_BYTES, (int)(to - from) * FRAME_BYTES);
             from = to;
         }
         return count;

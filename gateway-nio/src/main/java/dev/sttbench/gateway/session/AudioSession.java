@@ -2,7 +2,7 @@ package dev.sttbench.gateway.session;
 
 import dev.sttbench.gateway.config.GatewayConfig;
 import dev.sttbench.gateway.inference.InferenceCaller;
-import dev.sttbench.gateway.inference.InferenceCompletion;
+import dev.sttbench.gateway.inference.InferenceExchange;
 import dev.sttbench.gateway.metrics.LoopMetrics;
 import dev.sttbench.gateway.protocol.ErrorEncoder;
 import dev.sttbench.gateway.protocol.ErrorKind;
@@ -170,7 +170,7 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
         loop.inFlightBatches++;
         loop.metrics.increment(LoopMetrics.FLUSHES);
         deadlineTimerId = loop.timers.schedule(this, nowNanos + loop.inferenceTimeoutNanos);
-        request = loop.inference.send(views, viewCount, frames * FRAME_BYTES, this, loop.completionSink);
+        request = loop.inference.send(loop.lendExchange(), views, viewCount, frames * FRAME_BYTES, this);
     }
 
     /** The inference deadline: resolve the batch with a timeout now; the cancelled request comes back later. */
@@ -183,7 +183,7 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
         deadlineTimerId = SessionTimers.NO_TIMER;
         if (BatchState.IN_FLIGHT == batch)
         {
-            resolveBatch(ErrorKind.TIMEOUT, InferenceCompletion.NO_STATUS, InferenceCompletion.NO_ELAPSED);
+            resolveBatch(ErrorKind.TIMEOUT, InferenceExchange.NO_STATUS, InferenceExchange.NO_ELAPSED);
             batch = BatchState.ABANDONED;
             request.cancel(true);
         }
@@ -195,7 +195,7 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
         output.abort();
     }
 
-    public void onInferenceCompletion(final InferenceCompletion completion)
+    public void onInferenceCompletion(final InferenceExchange exchange)
     {
         loop.inference.onCompletionHandled();
         request = null;
@@ -209,12 +209,14 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
                 // The slot was kept while the HTTP client could still read the batch from it.
                 loop.slots.release(slot);
             }
-            return;
         }
-        final ErrorKind failure = null != completion.failure() ? completion.failure() :
-            loop.parser.parse(completion.body(), completion.body().length, loop.result) ? null :
-            ErrorKind.PARSE_ERROR;
-        resolveBatch(failure, completion.status(), completion.elapsedNanos());
+        else
+        {
+            final ErrorKind failure = null != exchange.failure() ? exchange.failure() :
+                loop.parser.parse(exchange.body(), exchange.bodyLength(), loop.result) ? null : ErrorKind.PARSE_ERROR;
+            resolveBatch(failure, exchange.status(), exchange.elapsedNanos());
+        }
+        loop.returnExchange(exchange);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.sttbench.gateway.session;
 
 import dev.sttbench.gateway.config.GatewayConfig;
 import dev.sttbench.gateway.inference.CompletionSink;
+import dev.sttbench.gateway.inference.InferenceExchange;
 import dev.sttbench.gateway.inference.InferencePort;
 import dev.sttbench.gateway.metrics.LoopMetrics;
 import dev.sttbench.gateway.protocol.ErrorEncoder;
@@ -13,6 +14,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayDeque;
 import java.util.SplittableRandom;
 
 /**
@@ -41,6 +43,8 @@ public final class LoopResources
     final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     final UnsafeBuffer readView = new UnsafeBuffer(readBuffer);
     final ByteBuffer[] batchViews;
+    /** Idle exchanges, as many as this loop ever had requests out at once. */
+    private final ArrayDeque<InferenceExchange> exchanges = new ArrayDeque<>();
     final SplittableRandom random = new SplittableRandom();
     /** The duty cycle's clock: read once per cycle by the loop, read by everything the cycle does. */
     final CachedNanoClock clock = new CachedNanoClock();
@@ -94,6 +98,22 @@ public final class LoopResources
     public CachedNanoClock clock()
     {
         return clock;
+    }
+
+    /** An idle exchange for a batch: a returned one, or a new one while more batches are out than ever before. */
+    InferenceExchange lendExchange()
+    {
+        final InferenceExchange exchange = exchanges.pollLast();
+        return null != exchange ? exchange : inference.newExchange(completionSink);
+    }
+
+    /** An exchange whose outcome is handled; one the HTTP client may still write into is left to the GC. */
+    void returnExchange(final InferenceExchange exchange)
+    {
+        if (exchange.isReusable())
+        {
+            exchanges.addLast(exchange);
+        }
     }
 
     public int inFlightBatches()

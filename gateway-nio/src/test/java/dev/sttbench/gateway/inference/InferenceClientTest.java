@@ -1,5 +1,6 @@
 package dev.sttbench.gateway.inference;
 
+import dev.sttbench.gateway.protocol.ErrorKind;
 import dev.sttbench.sim.InferenceSimulator;
 import dev.sttbench.sim.SimConfig;
 import org.junit.jupiter.api.Test;
@@ -7,14 +8,17 @@ import org.junit.jupiter.api.Test;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,7 +37,7 @@ class InferenceClientTest
         final int workers = ForkJoinPool.getCommonPoolParallelism();
         final CountDownLatch occupied = new CountDownLatch(workers);
         final CountDownLatch release = new CountDownLatch(1);
-        final BlockingQueue<InferenceCompletion> completions = new LinkedBlockingQueue<>();
+        final BlockingQueue<InferenceExchange> completions = new LinkedBlockingQueue<>();
         final InferenceCaller caller = completion -> {};
         try (InferenceSimulator simulator = InferenceSimulator.start(SimConfig.fromEnv(Map.of("PORT", "0",
             "WORKER_THREADS", "1", "MODEL_DELAY_MS", "100", "MODEL_JITTER_SIGMA", "0", "MODEL_LONGTAIL_PROB", "0",
@@ -51,20 +55,68 @@ class InferenceClientTest
             }
             assertTrue(occupied.await(10, TimeUnit.SECONDS), "every common pool worker occupied");
 
-            client.send(new ByteBuffer[]{ ByteBuffer.allocateDirect(FRAME_BYTES) }, 1, FRAME_BYTES, caller, completions::add);
+            client.send(client.newExchange(completions::add), new ByteBuffer[]{ ByteBuffer.allocateDirect(FRAME_BYTES) },
+                1, FRAME_BYTES, caller);
 
-            final InferenceCompletion completion = completions.poll(10, TimeUnit.SECONDS);
+            final InferenceExchange completion = completions.poll(10, TimeUnit.SECONDS);
             assertNotNull(completion, "no completion while the common pool is busy");
             assertNull(completion.failure());
             assertEquals(200, completion.status());
             assertEquals(caller, completion.caller());
-            assertTrue(completion.body().length > 0);
+            assertTrue(completion.bodyLength() > 0);
+            assertTrue(completion.isReusable());
             client.onCompletionHandled();
             assertEquals(0, client.inFlight());
         }
         finally
         {
             release.countDown();
+        }
+    }
+
+    /**
+     * One exchange carries batch after batch of different lengths (its request and body publisher are built once):
+     * the simulator must see each body whole, as its audio_bytes says; a cancelled exchange is not lent again.
+     */
+    @Test
+    void anExchangeIsReusedForBatchesOfEveryLengthAndDroppedOnceCancelled() throws Exception
+    {
+        final BlockingQueue<InferenceExchange> completions = new LinkedBlockingQueue<>();
+        final InferenceCaller caller = completion -> {};
+        try (InferenceSimulator simulator = InferenceSimulator.start(SimConfig.fromEnv(Map.of("PORT", "0",
+            "WORKER_THREADS", "1", "MODEL_DELAY_MS", "1", "MODEL_JITTER_SIGMA", "0", "MODEL_LONGTAIL_PROB", "0",
+            "MODEL_BATCH_WAIT_MAX_MS", "0")));
+            InferenceClient client = new InferenceClient(URI.create("http://127.0.0.1:" + simulator.port()), 4, 5_000))
+        {
+            assertEquals(HttpClient.Version.HTTP_2, client.warmUp());
+            final InferenceExchange exchange = client.newExchange(completions::add);
+            final ByteBuffer audio = ByteBuffer.allocateDirect(60 * FRAME_BYTES);
+            for (final int frames : new int[]{ 50, 1, 27, 60 })
+            {
+                // Two views, split unevenly, as a batch spanning two chunks would be.
+                final int split = frames / 3 * FRAME_BYTES;
+                final ByteBuffer[] views = { audio.slice(0, split), audio.slice(split, frames * FRAME_BYTES - split) };
+                client.send(exchange, views, 2, frames * FRAME_BYTES, caller);
+                final InferenceExchange done = completions.poll(10, TimeUnit.SECONDS);
+                assertNotNull(done);
+                client.onCompletionHandled();
+                assertEquals(exchange, done);
+                assertNull(done.failure(), "status " + done.status());
+                final String body = new String(done.body(), 0, done.bodyLength(), StandardCharsets.US_ASCII);
+                assertTrue(body.contains("\"audio_bytes\":" + frames * FRAME_BYTES), body);
+                assertTrue(done.isReusable());
+            }
+
+            final Future<?> request = client.send(exchange, new ByteBuffer[]{ audio.slice(0, FRAME_BYTES) }, 1,
+                FRAME_BYTES, caller);
+            request.cancel(true);
+            final InferenceExchange cancelled = completions.poll(10, TimeUnit.SECONDS);
+            assertNotNull(cancelled);
+            client.onCompletionHandled();
+            assertEquals(ErrorKind.CONNECTION_RESET, cancelled.failure());
+            assertFalse(cancelled.isReusable(), "the JDK may still write the cancelled response into it");
+            assertNull(completions.poll(500, TimeUnit.MILLISECONDS), "exactly one outcome per request");
+            assertEquals(0, client.inFlight());
         }
     }
 

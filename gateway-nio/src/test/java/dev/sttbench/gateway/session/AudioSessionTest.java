@@ -5,7 +5,7 @@ import com.github.cliftonlabs.json_simple.Jsoner;
 import dev.sttbench.gateway.config.GatewayConfig;
 import dev.sttbench.gateway.inference.CompletionSink;
 import dev.sttbench.gateway.inference.InferenceCaller;
-import dev.sttbench.gateway.inference.InferenceCompletion;
+import dev.sttbench.gateway.inference.InferenceExchange;
 import dev.sttbench.gateway.inference.InferencePort;
 import dev.sttbench.gateway.metrics.LoopMetrics;
 import dev.sttbench.gateway.protocol.ErrorKind;
@@ -38,12 +38,22 @@ class AudioSessionTest
     {
         final List<byte[]> bodies = new ArrayList<>();
         final List<CompletableFuture<Void>> requests = new ArrayList<>();
+        final List<InferenceExchange> exchanges = new ArrayList<>();
+        int exchangesCreated;
         int inFlight;
 
-        public Future<?> send(
-            final ByteBuffer[] views, final int viewCount, final int bodyLength, final InferenceCaller caller,
-            final CompletionSink sink)
+        public InferenceExchange newExchange(final CompletionSink sink)
         {
+            exchangesCreated++;
+            return new InferenceExchange();
+        }
+
+        public Future<?> send(
+            final InferenceExchange exchange, final ByteBuffer[] views, final int viewCount, final int bodyLength,
+            final InferenceCaller caller)
+        {
+            exchange.arm(caller, 0);
+            exchanges.add(exchange);
             final ByteBuffer body = ByteBuffer.allocate(bodyLength);
             for (int i = 0; i < viewCount; i++)
             {
@@ -135,11 +145,21 @@ class AudioSessionTest
         session.onFlushDue(ms * MS);
     }
 
+    /** The outcome of the latest request, as the HTTP client would fill its exchange. */
     private void answer(final ErrorKind failure)
     {
-        session.onInferenceCompletion(null == failure ?
-            new InferenceCompletion(session, null, 200, RESPONSE, 80 * MS) :
-            new InferenceCompletion(session, failure, InferenceCompletion.NO_STATUS, null, InferenceCompletion.NO_ELAPSED));
+        final InferenceExchange exchange = port.exchanges.getLast();
+        if (null == failure)
+        {
+            exchange.onResponse(200);
+            assertTrue(exchange.appendBody(ByteBuffer.wrap(RESPONSE)));
+            exchange.onBodyComplete(80 * MS);
+        }
+        else
+        {
+            exchange.onFailure(failure);
+        }
+        session.onInferenceCompletion(exchange);
     }
 
     private static void assertRange(final JsonObject message, final String type, final long oldest, final long newest)
@@ -174,6 +194,37 @@ class AudioSessionTest
         assertEquals("the", sent.getFirst().get("transcript"));
         assertEquals(0, loop.slots.audio().inUse(), "a drained ring holds no audio chunk");
         assertEquals(0, loop.inFlightBatches());
+        assertEquals(0, port.inFlight);
+    }
+
+    @Test
+    void everyBatchReusesTheLoopsIdleExchange()
+    {
+        open();
+        for (int second = 1; second <= 5; second++)
+        {
+            frame(second, second * 1000L - 500);
+            flush(second * 1000L);
+            answer(null);
+        }
+        assertEquals(5, port.exchanges.size());
+        assertEquals(1, port.exchangesCreated, "one exchange serves one request at a time");
+        assertEquals(5, sent.size());
+    }
+
+    @Test
+    void aBodyLongerThanAnyAnswerFailsAsAParseError()
+    {
+        open();
+        frame(1, 20);
+        flush(1000);
+        final InferenceExchange exchange = port.exchanges.getLast();
+        exchange.onResponse(200);
+        assertTrue(exchange.appendBody(ByteBuffer.allocate(4000)));
+        assertEquals(false, exchange.appendBody(ByteBuffer.allocate(100)), "past the 4 KiB limit");
+        session.onInferenceCompletion(exchange);
+        assertRange(sent.getFirst(), "error", 1, 1);
+        assertEquals("parse_error", sent.getFirst().get("kind"));
     }
 
     @Test
