@@ -21,7 +21,8 @@
 #   CPU_PASSES=4 MODEL_DELAY_MS=75 FLUSH_INTERVAL_MS=1000 FLUSH_PHASE_JITTER_MS=1000 INFERENCE_TIMEOUT_MS=2000
 #   MODEL_MAX_CONCURRENT=65536
 #   GATEWAY_URL=ws://host:port/ws/stt [GATEWAY_PID=...]   drive an external gateway instead of gateway-nio
-#   GATEWAY_FRAMES_METRIC   the gateway /metrics counter of audio frames received (for CPU per frame)
+#   GATEWAY_FRAMES_METRIC   the gateway /metrics counter of audio frames received (for CPU per frame); an
+#                         external gateway's is read at GATEWAY_URL's host /metrics when GATEWAY_PID is given
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -144,6 +145,7 @@ if [[ -n $GATEWAY_URL ]]; then
   ws_url=$GATEWAY_URL
   record gateway external
   record gateway_cpus ''
+  record gateway_frames_metric "$GATEWAY_FRAMES_METRIC"
 else
   gateway_env=(PORT="$GATEWAY_PORT" INFERENCE_URL="$sim_url" CPU_PASSES="$CPU_PASSES"
     MODEL_DELAY_MS="$MODEL_DELAY_MS" FLUSH_INTERVAL_MS="$FLUSH_INTERVAL_MS"
@@ -187,11 +189,15 @@ loadgen_args=(run --url "$ws_url" --sessions "$SESSIONS" --warmup-secs "$WARMUP"
 [[ -z ${LOADGEN_THREADS:-} ]] || loadgen_args+=(--threads "$LOADGEN_THREADS")
 [[ -z ${LOADGEN_SEND_PATH:-} ]] || loadgen_args+=(--send-path "$LOADGEN_SEND_PATH")
 # Under SCHED_FIFO no kernel thread or sampler on the loadgen's cores can hold a due frame back
-# (loadgen/README.md, "Measured efficiency"). Only when it has cores of its own: sharing one, it would
-# preempt the gateway it measures. Without the privilege the loops run at normal priority.
+# (loadgen/README.md, "Measured efficiency"). Only when it has cores of its own: sharing one with the
+# gateway or inference-sim, it would preempt what it measures (a starved simulator answers past the
+# inference deadline). Without the privilege the loops run at normal priority.
 if [[ -z ${LOADGEN_RT_PRIORITY:-} ]]; then
   LOADGEN_RT_PRIORITY=0
-  if [[ -n $LOADGEN_CPUS ]] && command -v chrt >/dev/null && chrt -f 1 true 2>/dev/null; then LOADGEN_RT_PRIORITY=1; fi
+  if [[ -n $LOADGEN_CPUS ]] && ! cpus_overlap "$LOADGEN_CPUS" "$GATEWAY_CPUS" \
+    && ! cpus_overlap "$LOADGEN_CPUS" "$INFERENCE_CPUS" && command -v chrt >/dev/null && chrt -f 1 true 2>/dev/null; then
+    LOADGEN_RT_PRIORITY=1
+  fi
 fi
 [[ $LOADGEN_RT_PRIORITY =~ ^[0-9]+$ ]] || die "LOADGEN_RT_PRIORITY must be 0..99, got '$LOADGEN_RT_PRIORITY'"
 loadgen_args+=(--rt-priority "$LOADGEN_RT_PRIORITY")
@@ -211,7 +217,13 @@ track_pid "$loadgen_pid"
 sampled=(inference-sim="$sim_pid" loadgen="$loadgen_pid")
 [[ -z $gateway_pid ]] || sampled+=(gateway="$gateway_pid")
 metrics=()
-[[ -n $GATEWAY_URL ]] || metrics=(--metrics "http://127.0.0.1:$GATEWAY_PORT/metrics" "$GATEWAY_FRAMES_METRIC" "$OUT_DIR/gateway-metrics.csv")
+if [[ -z $GATEWAY_URL ]]; then
+  metrics=(--metrics "http://127.0.0.1:$GATEWAY_PORT/metrics" "$GATEWAY_FRAMES_METRIC" "$OUT_DIR/gateway-metrics.csv")
+elif [[ -n $gateway_pid ]]; then
+  # An external gateway whose process is sampled: its frame counter at the same host's /metrics, if it has one.
+  metrics=(--metrics "$(sed -E 's#^ws://([^/]+).*#http://\1/metrics#' <<<"$GATEWAY_URL")" "$GATEWAY_FRAMES_METRIC"
+    "$OUT_DIR/gateway-metrics.csv")
+fi
 "$SCRIPTS_DIR/proc-sampler.sh" "$OUT_DIR/proc.csv" "${metrics[@]}" "${sampled[@]}" 2>"$OUT_DIR/sampler.log" &
 sampler_pid=$!
 track_pid "$sampler_pid"

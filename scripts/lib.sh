@@ -117,6 +117,31 @@ default_placement() {
   fi
 }
 
+# The CPUs of list $1 ("0-2,5"), one per line.
+cpu_list_expand() {
+  local part from to
+  local -a parts
+  IFS=, read -r -a parts <<<"$1"
+  for part in "${parts[@]}"; do
+    if [[ $part =~ ^([0-9]+)-([0-9]+)$ ]]; then
+      from=${BASH_REMATCH[1]} to=${BASH_REMATCH[2]}
+      while ((from <= to)); do echo "$from"; from=$((from + 1)); done
+    elif [[ $part =~ ^[0-9]+$ ]]; then
+      echo "$part"
+    fi
+  done
+}
+
+# True when CPU lists $1 and $2 share a CPU (an empty list shares none: nothing is known of it).
+cpus_overlap() {
+  [[ -n $1 && -n $2 ]] || return 1
+  local cpu
+  local -A first=()
+  while read -r cpu; do first[$cpu]=1; done < <(cpu_list_expand "$1")
+  while read -r cpu; do [[ -z ${first[$cpu]:-} ]] || return 0; done < <(cpu_list_expand "$2")
+  return 1
+}
+
 # Prefix that pins a command to CPU list $1 (nothing when $1 is empty).
 pin_prefix() {
   if [[ -n $1 ]]; then

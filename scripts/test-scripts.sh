@@ -3,7 +3,8 @@
 #  1. shellcheck on every script (installed from Debian when missing);
 #  2. a smoke bench (20 sessions, 2 s warm-up, 5 s measured) that must pass the SLO and write every file;
 #  3. bench.sh stopped by SIGTERM mid-run leaves none of its processes (nor its cgroup) behind;
-#  4. a one-point ladder (run + confirmation), its report and plots, and compare.sh.
+#  4. a one-point ladder (run + confirmation), its report and plots, and compare.sh;
+#  5. sidebyside.sh on the C floor server alone: one short point, its table and CSV, nothing left running.
 # Everything is written under a temporary RESULTS_DIR on ephemeral ports; the CPU limit is exercised
 # only where this machine lets us create a cgroup.
 set -euo pipefail
@@ -185,6 +186,51 @@ for run_env in "$ladder"/points/*/run.env; do
   left=$(survivors "$run_env" "$ladder")
   [[ -z $left ]] || fail "ladder left running: $left"
 done
+
+# 5. sidebyside.sh, the C floor only (it builds tools/cfloor); fixed ports, since its servers get INFERENCE_URL
+# before bench.sh starts the simulator: two free ones below the ephemeral range.
+free_port() {
+  local port
+  for _ in {1..100}; do
+    port=$((20000 + RANDOM % 10000))
+    if [[ $port != "${1:-}" ]] && ! port_taken "$port"; then printf '%s' "$port"; return 0; fi
+  done
+  return 1
+}
+sbs="$TMP/sidebyside"
+sbs_server_port=$(free_port)
+sbs_sim_port=$(free_port "$sbs_server_port")
+rc=0
+env SESSIONS_LIST=20 MEASURE=4 WARMUP=2 RAMP=1 SPREAD=500 SERVERS=cfloor SERVER_CPUS='' DRIVER_CPUS='' \
+  SERVER_PORT="$sbs_server_port" SIM_PORT="$sbs_sim_port" OUT_DIR="$sbs" scripts/sidebyside.sh \
+  >"$TMP/sidebyside.out" 2>"$TMP/sidebyside.err" || rc=$?
+if ((rc == 0)); then pass "sidebyside.sh exit 0"; else fail "sidebyside.sh exited $rc"; tail -n 20 "$TMP/sidebyside.err" >&2; fi
+# The cfloor row of the CSV, by column name: status, CPU per frame, partials, errors, read syscalls per frame.
+row=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+  $col["server"] == "cfloor" { print $col["status"], $col["cpu_us_per_frame"], $col["partials"], $col["errors"], $col["sc_read"] }' \
+  "$sbs/sidebyside.csv" 2>/dev/null || true)
+read -r sbs_status sbs_cpu sbs_partials sbs_errors sbs_reads <<<"${row:-none}" || true
+if [[ $sbs_status == ok ]] && awk -v c="${sbs_cpu:-0}" 'BEGIN { exit !(c > 0) }'; then
+  pass "sidebyside: cfloor CPU per frame $sbs_cpu µs"
+else
+  fail "sidebyside: no cfloor row with a positive CPU per frame (csv row: ${row:-none})"
+fi
+if [[ ${sbs_partials:-0} =~ ^[0-9]+$ ]] && ((sbs_partials > 0)) && [[ ${sbs_errors:-} == 0 ]]; then
+  pass "sidebyside: cfloor answered $sbs_partials partials, 0 errors"
+else
+  fail "sidebyside: cfloor partials '${sbs_partials:-}', errors '${sbs_errors:-}'"
+fi
+if grep -q '^| 20 | cfloor | [0-9]' "$sbs/sidebyside.md" 2>/dev/null && grep -q '^| 20 | cfloor |' "$TMP/sidebyside.out"; then
+  pass "sidebyside: table printed and written"
+else
+  fail "sidebyside: no cfloor row in the printed or written table"
+fi
+if command -v perf >/dev/null && perf stat -e syscalls:sys_enter_read -- true >/dev/null 2>&1; then
+  if awk -v r="${sbs_reads:-0}" 'BEGIN { exit !(r > 0) }'; then pass "sidebyside: read syscalls per frame $sbs_reads"
+  else fail "sidebyside: perf is usable but no read syscalls were counted"; fi
+fi
+left=$(survivors "$sbs/cfloor-20/run.env" "$sbs")
+if [[ -z $left ]]; then pass "sidebyside: no process outlives it"; else fail "still running after sidebyside.sh: $left"; fi
 
 # The plain closing line CI reads: "N passed, N failed".
 echo "test-scripts: $passes passed, $failures failed"
