@@ -44,8 +44,8 @@ clean:
 run-sim: build ## inference-sim in the foreground (env: PORT, MODEL_DELAY_MS, ... see PROTOCOL.md §5)
 	java $(SIM_JAVA_OPTS) -jar inference-sim/target/inference-sim.jar
 
-run-gateway: build ## gateway-nio in the foreground (env: PORT, INFERENCE_URL, WORKER_THREADS, ...)
-	java $(GATEWAY_JAVA_OPTS) -jar gateway-nio/target/gateway-nio.jar
+run-gateway: build ## gateway-nio in the foreground (env: PORT, INFERENCE_URL, WORKER_THREADS, ...), JVM sized as in scripts/lib.sh
+	source scripts/lib.sh && env "$$GATEWAY_MALLOC_ENV" java $(or $(GATEWAY_JAVA_OPTS),$$GATEWAY_JVM_OPTS) -jar gateway-nio/target/gateway-nio.jar
 
 run-loadgen: build ## loadgen with ARGS, e.g. make run-loadgen ARGS="run --sessions 100"
 	java $(LOADGEN_JAVA_OPTS) -jar loadgen/target/loadgen.jar $(ARGS)

@@ -13,7 +13,7 @@
 #   GATEWAY_CPUS INFERENCE_CPUS LOADGEN_CPUS   taskset CPU lists (defaults by core count, see lib.sh)
 #   GATEWAY_CPU_LIMIT   vCPUs of CFS quota for the gateway (empty = no limit)
 #   BENCH_NICE   nice value for all three processes (e.g. -10 on a machine shared with other work)
-#   GATEWAY_JAVA_OPTS SIM_JAVA_OPTS LOADGEN_JAVA_OPTS   JVM flags
+#   GATEWAY_JAVA_OPTS SIM_JAVA_OPTS LOADGEN_JAVA_OPTS   JVM flags (the gateway's default: GATEWAY_JVM_OPTS in lib.sh)
 #   GATEWAY_WORKER_THREADS GATEWAY_MAX_SESSIONS GATEWAY_SESSION_BUFFER_FRAMES SIM_WORKER_THREADS LOADGEN_THREADS
 #   LOADGEN_SEND_PATH     loadgen --send-path: auto (default: io_uring where available), io_uring or write
 #   LOADGEN_RT_PRIORITY   SCHED_FIFO priority of loadgen's loops (default 1 when LOADGEN_CPUS is set and this
@@ -42,7 +42,7 @@ SIM_PORT=${SIM_PORT:-9000}
 GATEWAY_PORT=${GATEWAY_PORT:-8080}
 # On one pinned core a concurrent collector only competes with the application; shared perf memory
 # adds page-cache writes to safepoints.
-GATEWAY_JAVA_OPTS=${GATEWAY_JAVA_OPTS:--XX:+UseSerialGC -XX:+PerfDisableSharedMem}
+GATEWAY_JAVA_OPTS=${GATEWAY_JAVA_OPTS:-$GATEWAY_JVM_OPTS}
 SIM_JAVA_OPTS=${SIM_JAVA_OPTS:--XX:+UseSerialGC -XX:+PerfDisableSharedMem}
 LOADGEN_JAVA_OPTS=${LOADGEN_JAVA_OPTS:--XX:+UseSerialGC -XX:+PerfDisableSharedMem}
 CPU_PASSES=${CPU_PASSES:-4}
@@ -147,7 +147,7 @@ if [[ -n $GATEWAY_URL ]]; then
   record gateway_cpus ''
   record gateway_frames_metric "$GATEWAY_FRAMES_METRIC"
 else
-  gateway_env=(PORT="$GATEWAY_PORT" INFERENCE_URL="$sim_url" CPU_PASSES="$CPU_PASSES"
+  gateway_env=("$GATEWAY_MALLOC_ENV" PORT="$GATEWAY_PORT" INFERENCE_URL="$sim_url" CPU_PASSES="$CPU_PASSES"
     MODEL_DELAY_MS="$MODEL_DELAY_MS" FLUSH_INTERVAL_MS="$FLUSH_INTERVAL_MS"
     FLUSH_PHASE_JITTER_MS="$FLUSH_PHASE_JITTER_MS" INFERENCE_TIMEOUT_MS="$INFERENCE_TIMEOUT_MS")
   [[ -z ${GATEWAY_WORKER_THREADS:-} ]] || gateway_env+=(WORKER_THREADS="$GATEWAY_WORKER_THREADS")

@@ -102,6 +102,16 @@ stop_started() {
   STARTED_PIDS=()
 }
 
+# The gateway's JVM, sized from measurements at 2000 streaming sessions (gateway-nio/README.md, "Memory"):
+# a fixed 48 MiB Serial heap (live set 15-18 MiB; a 16 MiB young generation takes the HTTP/2 client's
+# ~30 KB of garbage per request, collected ~4 times a second), thread stacks and code cache capped, and
+# glibc's heap trimmed every 2 s (the C2 compiler's transient arenas otherwise stay resident, ~27 MiB).
+# MALLOC_ARENA_MAX=2 (GATEWAY_MALLOC_ENV) keeps glibc from one arena per thread.
+GATEWAY_JVM_OPTS="-XX:+UseSerialGC -Xms48m -Xmx48m -Xmn16m -Xss256k -XX:ReservedCodeCacheSize=24m \
+-XX:MaxMetaspaceSize=48m -XX:TrimNativeHeapInterval=2000 -XX:+PerfDisableSharedMem"
+GATEWAY_MALLOC_ENV=MALLOC_ARENA_MAX=2
+export GATEWAY_JVM_OPTS GATEWAY_MALLOC_ENV
+
 # Default pinning and limit by core count. On 2 cores: gateway (0.5 vCPU quota) and inference-sim on
 # CPU 0, the load generator alone on CPU 1. On 3+ cores: one core each, the gateway at a 1 vCPU quota
 # (the public suite's 1-vCPU figure), the load generator on the rest. One core: no pinning, no limit.

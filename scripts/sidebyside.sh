@@ -18,7 +18,7 @@
 #   SERVER_CPUS=0 (each server, no CPU quota)   DRIVER_CPUS=1 (loadgen + inference-sim; empty = unpinned)
 #   SERVER_PORT=8090   SIM_PORT=9000 (fixed: servers get INFERENCE_URL before bench.sh starts the simulator)
 #   OUT_DIR=results/sidebyside   CFLOOR_CFLAGS="-O2"
-#   GATEWAY_JAVA_OPTS (default as bench.sh)   GATEWAY_EXTRA_JAVA_OPTS (appended: add flags here)
+#   GATEWAY_JAVA_OPTS (default GATEWAY_JVM_OPTS of lib.sh, as bench.sh)   GATEWAY_EXTRA_JAVA_OPTS (appended: add flags here)
 #   OTHER_GATEWAY_CMD="..." (run by bash, exec'd)   OTHER_FRAMES_METRIC=its /metrics frame counter   OTHER_LABEL=other
 #   LOADGEN_JAVA_OPTS SIM_JAVA_OPTS LOADGEN_RT_PRIORITY LOADGEN_SEND_PATH LOADGEN_THREADS   passed to bench.sh
 # Every server gets PORT, INFERENCE_URL, WORKER_THREADS=1 and PROTOCOL.md §4's gateway configuration.
@@ -40,7 +40,7 @@ SERVER_PORT=${SERVER_PORT:-8090}
 SIM_PORT=${SIM_PORT:-9000}
 OUT_DIR=${OUT_DIR:-results/sidebyside}
 CFLOOR_CFLAGS=${CFLOOR_CFLAGS:--O2}
-GATEWAY_JAVA_OPTS=${GATEWAY_JAVA_OPTS:--XX:+UseSerialGC -XX:+PerfDisableSharedMem}
+GATEWAY_JAVA_OPTS=${GATEWAY_JAVA_OPTS:-$GATEWAY_JVM_OPTS}
 GATEWAY_EXTRA_JAVA_OPTS=${GATEWAY_EXTRA_JAVA_OPTS:-}
 OTHER_GATEWAY_CMD=${OTHER_GATEWAY_CMD:-}
 OTHER_FRAMES_METRIC=${OTHER_FRAMES_METRIC:-}
@@ -302,7 +302,7 @@ run_one() {
   local cpu='' window_frames='' window_secs='' server_rc
   case $server in
     cfloor) label=cfloor metric=cfloor_frames_in_total cmd=("$REPO_ROOT/$CFLOOR_BIN") ;;
-    gateway-nio) label=gateway-nio metric=gateway_frames_in_total cmd=(java "${gateway_opts[@]}" -jar "$GATEWAY_JAR") ;;
+    gateway-nio) label=gateway-nio metric=gateway_frames_in_total cmd=(env "$GATEWAY_MALLOC_ENV" java "${gateway_opts[@]}" -jar "$GATEWAY_JAR") ;;
     other) label=$OTHER_LABEL metric=$OTHER_FRAMES_METRIC cmd=(bash -c "exec $OTHER_GATEWAY_CMD") ;;
   esac
   dir="$OUT_DIR/$label-$sessions"

@@ -33,44 +33,45 @@ class AudioRingTest
     @Test
     void batchesKeepSeqOrderAcrossChunksAndReturnThemWhenResolved()
     {
+        final int f = FRAMES_PER_CHUNK;
         pool = new AudioChunkPool(AudioChunkPool.chunksFor(60));
         final AudioRing ring = new AudioRing(pool, 60);
         ring.reset(1);
-        for (int frame = 1; frame <= 30; frame++)
+        for (int frame = 1; frame <= f + 5; frame++)
         {
             store(ring, frame, frame * 10L);
         }
         assertEquals(2, pool.inUse());
-        assertEquals(30, ring.freezeBatch());
+        assertEquals(f + 5, ring.freezeBatch());
         assertEquals(1, ring.batchOldestSeq());
         assertEquals(10, ring.batchOldestArrivalNanos());
-        assertEquals(300, ring.batchNewestArrivalNanos());
+        assertEquals((f + 5) * 10L, ring.batchNewestArrivalNanos());
 
         final ByteBuffer[] views = new ByteBuffer[AudioChunkPool.chunksFor(60)];
         assertEquals(2, ring.batchViews(views));
-        assertEquals(FRAMES_PER_CHUNK * 640, views[0].remaining());
+        assertEquals(f * 640, views[0].remaining());
         assertEquals(5 * 640, views[1].remaining());
         assertEquals(1, views[0].get(views[0].position()));
-        assertEquals(25, views[0].get(views[0].limit() - 1));
-        assertEquals(26, views[1].get(views[1].position()));
+        assertEquals(f, views[0].get(views[0].limit() - 1));
+        assertEquals(f + 1, views[1].get(views[1].position()));
 
-        store(ring, 31, 310);
+        store(ring, f + 6, (f + 6) * 10L);
         assertEquals(1, ring.pending());
         ring.releaseBatch();
-        // The first chunk is free; the second still holds frame 31.
+        // The first chunk is free; the second still holds frame f + 6.
         assertEquals(1, pool.inUse());
         assertEquals(1, ring.chunksHeld());
 
-        for (int frame = 32; frame <= 55; frame++)
+        for (int frame = f + 7; frame <= 2 * f + 5; frame++)
         {
             store(ring, frame, frame * 10L);
         }
-        assertEquals(25, ring.freezeBatch());
-        assertEquals(31, ring.batchOldestSeq());
+        assertEquals(f, ring.freezeBatch());
+        assertEquals(f + 6, ring.batchOldestSeq());
         assertEquals(2, ring.batchViews(views));
-        assertEquals(20 * 640, views[0].remaining());
-        assertEquals(31, views[0].get(views[0].position()));
-        assertEquals(51, views[1].get(views[1].position()));
+        assertEquals((f - 5) * 640, views[0].remaining());
+        assertEquals(f + 6, views[0].get(views[0].position()));
+        assertEquals(2 * f + 1, views[1].get(views[1].position()));
         ring.releaseBatch();
         assertTrue(ring.isEmpty());
         assertEquals(0, ring.chunksHeld(), "an empty ring holds no chunk");
@@ -83,7 +84,8 @@ class AudioRingTest
         pool = new AudioChunkPool(AudioChunkPool.chunksFor(40));
         final AudioRing ring = new AudioRing(pool, 40);
         ring.reset(1);
-        for (int frame = 1; frame <= 10; frame++)
+        // Fewer frames than a chunk holds, so the next frame goes into the same chunk.
+        for (int frame = 1; frame <= FRAMES_PER_CHUNK - 2; frame++)
         {
             store(ring, frame, frame);
         }
@@ -93,10 +95,10 @@ class AudioRingTest
         ring.releaseBatch();
         assertEquals(1, ring.chunksHeld());
         assertEquals(writeIndex, ring.writeIndex());
-        ring.commit(11);
+        ring.commit(99);
         assertEquals(1, ring.freezeBatch());
-        assertEquals(11, ring.batchOldestSeq());
-        assertEquals(11, ring.batchOldestArrivalNanos());
+        assertEquals(FRAMES_PER_CHUNK - 1, ring.batchOldestSeq());
+        assertEquals(99, ring.batchOldestArrivalNanos());
     }
 
     @Test
