@@ -11,7 +11,6 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -91,15 +90,10 @@ public final class InferenceClient implements InferencePort, AutoCloseable
         return new Http2Exchange(sink);
     }
 
-    public CompletableFuture<HttpResponse<Void>> send(
-        final InferenceExchange exchange,
-        final ByteBuffer[] views,
-        final int viewCount,
-        final int bodyLength,
-        final InferenceCaller caller)
+    public CompletableFuture<HttpResponse<Void>> send(final InferenceExchange exchange, final InferenceCaller caller)
     {
         inFlight.incrementAndGet();
-        return ((Http2Exchange)exchange).send(views, viewCount, bodyLength, caller);
+        return ((Http2Exchange)exchange).send(caller);
     }
 
     public void onCompletionHandled()
@@ -164,9 +158,6 @@ public final class InferenceClient implements InferencePort, AutoCloseable
 
         private final CompletionSink sink;
         private final HttpRequest request;
-        private ByteBuffer[] views = new ByteBuffer[0];
-        private int viewCount;
-        private int contentLength;
         private Flow.Subscription bodySubscription;
         private CompletableFuture<Void> bodyStage;
         private volatile boolean posted;
@@ -181,16 +172,8 @@ public final class InferenceClient implements InferencePort, AutoCloseable
                 .build();
         }
 
-        CompletableFuture<HttpResponse<Void>> send(
-            final ByteBuffer[] batchViews, final int batchViewCount, final int bodyLength, final InferenceCaller caller)
+        CompletableFuture<HttpResponse<Void>> send(final InferenceCaller caller)
         {
-            if (views.length < batchViewCount)
-            {
-                views = new ByteBuffer[batchViewCount];
-            }
-            System.arraycopy(batchViews, 0, views, 0, batchViewCount);
-            viewCount = batchViewCount;
-            contentLength = bodyLength;
             posted = false;
             setReusable(false);
             arm(caller, System.nanoTime());
@@ -201,16 +184,16 @@ public final class InferenceClient implements InferencePort, AutoCloseable
 
         public long contentLength()
         {
-            return contentLength;
+            return requestBody().limit();
         }
 
         /**
-         * Each subscription takes its own copy of the views and walks them from the first, so a resend starts
-         * from the beginning and a request still being written cannot see the next batch's views.
+         * Each subscription gets its own view of the body, from its start: a resend reads it again, and a
+         * request the JDK may still be writing keeps its view when the exchange is armed for the next batch.
          */
         public void subscribe(final Flow.Subscriber<? super ByteBuffer> subscriber)
         {
-            subscriber.onSubscribe(new ViewsSubscription(subscriber, Arrays.copyOf(views, viewCount)));
+            subscriber.onSubscribe(new BodySubscription(subscriber, requestBody().duplicate()));
         }
 
         public HttpResponse.BodySubscriber<Void> apply(final HttpResponse.ResponseInfo info)
@@ -230,7 +213,7 @@ public final class InferenceClient implements InferencePort, AutoCloseable
         {
             for (final ByteBuffer item : items)
             {
-                if (!appendBody(item))
+                if (!appendResponse(item))
                 {
                     // Longer than any valid answer: stop reading it and fail the batch now. Items the JDK still
                     // delivers after the cancel would land in this exchange: it is not lent again.
@@ -289,20 +272,17 @@ public final class InferenceClient implements InferencePort, AutoCloseable
         }
     }
 
-    /** Hands a batch's views to the HTTP client as the request body, in order, as demanded. */
-    private static final class ViewsSubscription implements Flow.Subscription
+    /** Hands a batch's body to the HTTP client as the request body: one buffer, once demanded. */
+    private static final class BodySubscription implements Flow.Subscription
     {
         private final Flow.Subscriber<? super ByteBuffer> subscriber;
-        private final ByteBuffer[] views;
-        private int next;
-        private long demand;
-        private boolean emitting;
+        private final ByteBuffer body;
         private boolean done;
 
-        ViewsSubscription(final Flow.Subscriber<? super ByteBuffer> subscriber, final ByteBuffer[] views)
+        BodySubscription(final Flow.Subscriber<? super ByteBuffer> subscriber, final ByteBuffer body)
         {
             this.subscriber = subscriber;
-            this.views = views;
+            this.body = body;
         }
 
         public synchronized void request(final long n)
@@ -311,31 +291,14 @@ public final class InferenceClient implements InferencePort, AutoCloseable
             {
                 return;
             }
+            done = true;
             if (n <= 0)
             {
-                done = true;
                 subscriber.onError(new IllegalArgumentException("non-positive demand: " + n));
                 return;
             }
-            demand = Math.min(Long.MAX_VALUE - 1, demand + n);
-            // request() may be called from onNext: the outer call keeps emitting.
-            if (emitting)
-            {
-                return;
-            }
-            emitting = true;
-            while (demand > 0 && next < views.length)
-            {
-                demand--;
-                // A duplicate per subscription: a resend reads the view again from its start.
-                subscriber.onNext(views[next++].duplicate());
-            }
-            emitting = false;
-            if (next == views.length && !done)
-            {
-                done = true;
-                subscriber.onComplete();
-            }
+            subscriber.onNext(body);
+            subscriber.onComplete();
         }
 
         public synchronized void cancel()

@@ -7,21 +7,25 @@ import java.nio.ByteBuffer;
 
 /**
  * One request's worth of state, reused: a loop lends an exchange to a session for each batch and takes it
- * back once the outcome is handled. It carries the outcome from the HTTP client's thread to the loop (the MPSC
- * queue in between orders the writes before the reads). The response body is copied into a fixed buffer of
- * {@link InferenceResponseParser#MAX_BODY_BYTES}: a longer body is not read further and fails as a parse error.
+ * back once the outcome is handled. It holds the request body (the batch's audio, copied here contiguously, so
+ * the HTTP client sends it as few DATA frames whatever chunks it came from) and carries the outcome from the HTTP
+ * client's thread to the loop (the MPSC queue in between orders the writes before the reads). The response body
+ * is copied into a fixed buffer of {@link InferenceResponseParser#MAX_BODY_BYTES}: a longer body is not read
+ * further and fails as a parse error.
  */
 public class InferenceExchange
 {
     public static final int NO_STATUS = -1;
     public static final long NO_ELAPSED = -1;
 
-    private final byte[] body = new byte[InferenceResponseParser.MAX_BODY_BYTES];
+    /** Grown to the largest batch this exchange carried (a power of two), then reused. */
+    private ByteBuffer requestBody = ByteBuffer.allocateDirect(0);
+    private final byte[] responseBody = new byte[InferenceResponseParser.MAX_BODY_BYTES];
     private InferenceCaller caller;
     private long sentNanos;
     private ErrorKind failure;
     private int status;
-    private int bodyLength;
+    private int responseLength;
     private long elapsedNanos;
     private boolean reusable = true;
 
@@ -32,8 +36,24 @@ public class InferenceExchange
         this.sentNanos = sentNanos;
         failure = null;
         status = NO_STATUS;
-        bodyLength = 0;
+        responseLength = 0;
         elapsedNanos = NO_ELAPSED;
+    }
+
+    /** The request body for a batch of {@code length} bytes: position 0, limit {@code length}, to be filled. */
+    public ByteBuffer requestBody(final int length)
+    {
+        if (requestBody.capacity() < length)
+        {
+            requestBody = ByteBuffer.allocateDirect(Integer.highestOneBit(length - 1) << 1);
+        }
+        return requestBody.clear().limit(length);
+    }
+
+    /** The request body as filled for the current batch. */
+    public ByteBuffer requestBody()
+    {
+        return requestBody;
     }
 
     /** Whether the loop may lend this exchange again once its outcome is handled. */
@@ -65,15 +85,15 @@ public class InferenceExchange
         return status;
     }
 
-    /** The response body is {@code body()[0, bodyLength())}. */
-    public byte[] body()
+    /** The response body is {@code responseBody()[0, responseLength())}. */
+    public byte[] responseBody()
     {
-        return body;
+        return responseBody;
     }
 
-    public int bodyLength()
+    public int responseLength()
     {
-        return bodyLength;
+        return responseLength;
     }
 
     /** Send to response, or {@link #NO_ELAPSED} when no response came. */
@@ -82,7 +102,7 @@ public class InferenceExchange
         return elapsedNanos;
     }
 
-    /** A response arrived with {@code status}; its body follows through {@link #appendBody(ByteBuffer)}. */
+    /** A response arrived with {@code status}; its body follows through {@link #appendResponse(ByteBuffer)}. */
     public void onResponse(final int status)
     {
         this.status = status;
@@ -96,10 +116,10 @@ public class InferenceExchange
     }
 
     /** Copy the remaining bytes of {@code bytes}; false (nothing copied, the body fails) when they do not fit. */
-    public boolean appendBody(final ByteBuffer bytes)
+    public boolean appendResponse(final ByteBuffer bytes)
     {
         final int length = bytes.remaining();
-        if (length > body.length - bodyLength)
+        if (length > responseBody.length - responseLength)
         {
             if (null == failure)
             {
@@ -107,8 +127,8 @@ public class InferenceExchange
             }
             return false;
         }
-        bytes.get(body, bodyLength, length);
-        bodyLength += length;
+        bytes.get(responseBody, responseLength, length);
+        responseLength += length;
         return true;
     }
 
@@ -118,6 +138,6 @@ public class InferenceExchange
         failure = kind;
         status = NO_STATUS;
         elapsedNanos = NO_ELAPSED;
-        bodyLength = 0;
+        responseLength = 0;
     }
 }

@@ -1,6 +1,5 @@
 package dev.sttbench.gateway.inference;
 
-import java.nio.ByteBuffer;
 import java.util.concurrent.Future;
 
 /** Where a loop's sessions send their batches: the HTTP/2 {@link InferenceClient}, or a fake in unit tests. */
@@ -10,14 +9,13 @@ public interface InferencePort
     InferenceExchange newExchange(CompletionSink sink);
 
     /**
-     * POST a frozen batch through {@code exchange} (idle: its last outcome handled), the body being
-     * {@code views[0, viewCount)} in order; the caller may reuse the array once this returns, not the views.
-     * Exactly one outcome is posted, also when the returned future is cancelled, and the caller's loop must call
-     * {@link #onCompletionHandled()} for it.
+     * POST a frozen batch, its body filled in {@code exchange}'s {@link InferenceExchange#requestBody(int)}, the
+     * exchange idle (its last outcome handled). Exactly one outcome is posted, also when the returned future is
+     * cancelled, and the caller's loop must call {@link #onCompletionHandled()} for it.
      *
      * @return the response future, to cancel when the loop's deadline passes first.
      */
-    Future<?> send(InferenceExchange exchange, ByteBuffer[] views, int viewCount, int bodyLength, InferenceCaller caller);
+    Future<?> send(InferenceExchange exchange, InferenceCaller caller);
 
     /** Requests sent and not yet handled by their loop, across the process. */
     int inFlight();

@@ -3,8 +3,6 @@ package dev.sttbench.gateway.session;
 import dev.sttbench.gateway.config.GatewayConfig;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.nio.ByteBuffer;
-
 /**
  * One loop's audio memory: fixed 8 KiB chunks of an {@link OffHeapSlab}, lent to session rings as audio
  * arrives and returned when the batch holding them resolves, so memory follows what is buffered rather than
@@ -16,7 +14,7 @@ import java.nio.ByteBuffer;
  *   [7776, 8192)     unused (5 %)
  * </pre>
  * 8 KiB measured against 16 KiB (25 frames) at 2000 sessions: 22 against 29 KB of audio chunks per session
- * (a session's last, partly filled chunk is the waste), for about five body views per one-second batch.
+ * (a session's last, partly filled chunk is the waste).
  * Free chunks are a LIFO stack, so the most recently used (resident) chunks are lent first. Pages of chunks
  * that stayed free for a whole {@link #trim()} period (a departed session's, or a surge's) go back to the OS;
  * the stack's bottom {@code coldCount} entries are known to hold no pages.
@@ -31,7 +29,6 @@ public final class AudioChunkPool implements AutoCloseable
 
     private final OffHeapSlab slab;
     private final UnsafeBuffer memory;
-    private final ByteBuffer bytes;
     private final int[] free;
     private int freeCount;
     private int coldCount;
@@ -44,8 +41,7 @@ public final class AudioChunkPool implements AutoCloseable
             throw new IllegalArgumentException(chunks + " chunks exceed 2 GiB");
         }
         slab = OffHeapSlab.reserve(chunks * CHUNK_BYTES);
-        bytes = slab.buffer();
-        memory = new UnsafeBuffer(bytes);
+        memory = new UnsafeBuffer(slab.buffer());
         free = new int[chunks];
         for (int i = 0; i < chunks; i++)
         {
@@ -71,16 +67,6 @@ public final class AudioChunkPool implements AutoCloseable
     public static int offset(final int chunk)
     {
         return chunk * CHUNK_BYTES;
-    }
-
-    /**
-     * A new view of {@code length} audio bytes of chunk {@code chunk} from {@code offset}: its own object, so the
-     * HTTP client may hold it past the batch (a timed-out request is still being written while its chunks are
-     * lent again), and no view per chunk lives on the heap in between.
-     */
-    public ByteBuffer slice(final int chunk, final int offset, final int length)
-    {
-        return bytes.slice(offset(chunk) + offset, length);
     }
 
     public int capacity()

@@ -13,12 +13,13 @@ import static dev.sttbench.gateway.session.AudioChunkPool.NO_CHUNK;
 /**
  * One session's audio: up to {@code capacity} 640-byte frames, each with its arrival time, stored in chunks
  * borrowed from the loop's {@link AudioChunkPool}. Frame counter {@code c} lives in chunk
- * {@code chunks[(c / FRAMES_PER_CHUNK) % chunks.length]}, frame {@code c % FRAMES_PER_CHUNK}. Three counters
- * split the frames: {@code [head, batchEnd)} is the batch in flight (frozen, read by the HTTP client),
- * {@code [batchEnd, tail)} is buffered behind it. A chunk is borrowed when the first frame is stored in it and
- * returned once {@code head} has passed it (or the ring is empty), so an idle or paused session holds none.
- * Frames stored in the ring always have contiguous seqs ({@link #seqOffset}): frames are only shed while the
- * ring is full or the pool is empty, and storing resumes only once the ring has drained.
+ * {@code chunks[(c / FRAMES_PER_CHUNK) % chunks.length]}, frame {@code c % FRAMES_PER_CHUNK}. {@code [head, tail)}
+ * are the frames buffered for the next flush. {@link #freezeBatch(ByteBuffer)} copies them, in seq order, into
+ * the request body and returns their chunks at once; the batch then only counts (its frames, first seq and
+ * arrival times) until it is resolved, so that the ring's bound, {@code capacity}, covers the batch in flight
+ * plus the frames behind it. A chunk is borrowed when the first frame is stored in it, so an idle or paused
+ * session holds none. Frames stored in the ring always have contiguous seqs ({@link #seqOffset}): frames are
+ * only shed while the ring is full or the pool is empty, and storing resumes only once the ring has drained.
  */
 public final class AudioRing
 {
@@ -28,11 +29,15 @@ public final class AudioRing
     private final int[] chunks;
 
     private long head;
-    private long batchEnd;
     private long tail;
     private long seqOffset;
     /** A frame is being unmasked at the tail (possibly across reads): its chunk must stay. */
     private boolean tailReserved;
+
+    private int batchFrames;
+    private long batchOldestSeq;
+    private long batchOldestArrivalNanos;
+    private long batchNewestArrivalNanos;
 
     public AudioRing(final AudioChunkPool pool, final int capacity)
     {
@@ -49,8 +54,8 @@ public final class AudioRing
         releaseAll();
         tailReserved = false;
         head = 0;
-        batchEnd = 0;
         tail = 0;
+        batchFrames = 0;
         seqOffset = nextSeq;
     }
 
@@ -74,29 +79,29 @@ public final class AudioRing
 
     public boolean isFull()
     {
-        return tail - head == capacity;
+        return size() == capacity;
     }
 
     public boolean isEmpty()
     {
-        return tail == head;
+        return 0 == size();
     }
 
     /** Frames held: the batch in flight plus those behind it. */
     public int size()
     {
-        return (int)(tail - head);
+        return (int)(tail - head) + batchFrames;
     }
 
     /** Frames buffered behind the batch in flight, i.e. what the next flush would send. */
     public int pending()
     {
-        return (int)(tail - batchEnd);
+        return (int)(tail - head);
     }
 
     public int batchSize()
     {
-        return (int)(batchEnd - head);
+        return batchFrames;
     }
 
     /** Chunks this ring holds now. */
@@ -161,65 +166,63 @@ public final class AudioRing
         return seqOffset + tail++;
     }
 
-    /** Freeze everything pending as the batch in flight; returns its frame count. */
-    public int freezeBatch()
+    /**
+     * Freeze everything pending as the batch in flight: copy its audio in seq order into
+     * {@code body[0, pending() * 640)} (absolute: the buffer's position and limit are left alone), note its first
+     * seq and arrival times, and return its chunks, but the one a frame is being unmasked into. Returns its frame
+     * count.
+     */
+    public int freezeBatch(final ByteBuffer body)
     {
-        batchEnd = tail;
-        return (int)(batchEnd - head);
-    }
-
-    /** Release the batch once it is resolved, returning every chunk no stored frame lives in any more. */
-    public void releaseBatch()
-    {
-        if (batchEnd == head)
+        final int frames = (int)(tail - head);
+        batchFrames = frames;
+        batchOldestSeq = seqOffset + head;
+        batchOldestArrivalNanos = memory.getLong(arrivalOffset(head));
+        batchNewestArrivalNanos = memory.getLong(arrivalOffset(tail - 1));
+        int offset = 0;
+        for (long from = head; from < tail; )
         {
-            return;
+            final long to = Math.min((from / FRAMES_PER_CHUNK + 1) * FRAMES_PER_CHUNK, tail);
+            final int length = (int)(to - from) * FRAME_BYTES;
+            memory.getBytes(frameOffset(from), body, offset, length);
+            offset += length;
+            from = to;
         }
         final long firstChunk = head / FRAMES_PER_CHUNK;
-        head = batchEnd;
-        final long lastChunk = (head - 1) / FRAMES_PER_CHUNK;
-        // The chunk holding head stays while a frame lives or is being unmasked in it.
-        final long keptChunk = isEmpty() && !tailReserved ? Long.MAX_VALUE : head / FRAMES_PER_CHUNK;
-        for (long c = firstChunk; c <= lastChunk && c < keptChunk; c++)
+        final long lastChunk = (tail - 1) / FRAMES_PER_CHUNK;
+        final long keptChunk = tailReserved ? tail / FRAMES_PER_CHUNK : -1;
+        for (long c = firstChunk; c <= lastChunk; c++)
         {
-            final int index = (int)(c % chunks.length);
-            pool.release(chunks[index]);
-            chunks[index] = NO_CHUNK;
+            if (c != keptChunk)
+            {
+                final int index = (int)(c % chunks.length);
+                pool.release(chunks[index]);
+                chunks[index] = NO_CHUNK;
+            }
         }
+        head = tail;
+        return frames;
+    }
+
+    /** The batch in flight is resolved: its frames no longer count. */
+    public void releaseBatch()
+    {
+        batchFrames = 0;
     }
 
     public long batchOldestSeq()
     {
-        return seqOffset + head;
+        return batchOldestSeq;
     }
 
     public long batchOldestArrivalNanos()
     {
-        return memory.getLong(arrivalOffset(head));
+        return batchOldestArrivalNanos;
     }
 
     public long batchNewestArrivalNanos()
     {
-        return memory.getLong(arrivalOffset(batchEnd - 1));
-    }
-
-    /**
-     * Views of the frozen batch for the request body, in seq order: one per chunk it spans. Returns the number of views written to {@code views}, which
-     * must hold {@link AudioChunkPool#chunksFor(int) chunksFor(capacity)}.
-     */
-    public int batchViews(final ByteBuffer[] views)
-    {
-        int count = 0;
-        long from = head;
-        while (from < batchEnd)
-        {
-            final long chunkEnd = (from / FRAMES_PER_CHUNK + 1) * FRAMES_PER_CHUNK;
-            final long to = Math.min(chunkEnd, batchEnd);
-            views[count++] = pool.slice(
-                chunks[chunkIndex(from)], (int)(from % FRAMES_PER_CHUNK) * FRAME_BYTES, (int)(to - from) * FRAME_BYTES);
-            from = to;
-        }
-        return count;
+        return batchNewestArrivalNanos;
     }
 
     private int chunkIndex(final long counter)

@@ -9,7 +9,6 @@ import dev.sttbench.gateway.protocol.ErrorKind;
 import dev.sttbench.gateway.websocket.FrameEncoder;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.nio.ByteBuffer;
 import java.util.concurrent.Future;
 
 /**
@@ -162,15 +161,14 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
         {
             return;
         }
-        final int frames = ring.freezeBatch();
-        final ByteBuffer[] views = loop.batchViews;
-        final int viewCount = ring.batchViews(views);
+        final InferenceExchange exchange = loop.lendExchange();
+        ring.freezeBatch(exchange.requestBody(ring.pending() * FRAME_BYTES));
         batch = BatchState.IN_FLIGHT;
         batchFlushLatenessNanos = latenessNanos;
         loop.inFlightBatches++;
         loop.metrics.increment(LoopMetrics.FLUSHES);
         deadlineTimerId = loop.timers.schedule(this, nowNanos + loop.inferenceTimeoutNanos);
-        request = loop.inference.send(loop.lendExchange(), views, viewCount, frames * FRAME_BYTES, this);
+        request = loop.inference.send(exchange, this);
     }
 
     /** The inference deadline: resolve the batch with a timeout now; the cancelled request comes back later. */
@@ -213,7 +211,8 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
         else
         {
             final ErrorKind failure = null != exchange.failure() ? exchange.failure() :
-                loop.parser.parse(exchange.body(), exchange.bodyLength(), loop.result) ? null : ErrorKind.PARSE_ERROR;
+                loop.parser.parse(exchange.responseBody(), exchange.responseLength(), loop.result) ? null :
+                ErrorKind.PARSE_ERROR;
             resolveBatch(failure, exchange.status(), exchange.elapsedNanos());
         }
         loop.returnExchange(exchange);

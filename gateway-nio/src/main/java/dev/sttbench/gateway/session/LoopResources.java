@@ -42,7 +42,6 @@ public final class LoopResources
     final InferenceResult result = new InferenceResult();
     final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     final UnsafeBuffer readView = new UnsafeBuffer(readBuffer);
-    final ByteBuffer[] batchViews;
     /** Idle exchanges, as many as this loop ever had requests out at once. */
     private final ArrayDeque<InferenceExchange> exchanges = new ArrayDeque<>();
     final SplittableRandom random = new SplittableRandom();
@@ -77,7 +76,6 @@ public final class LoopResources
         flushIntervalNanos = config.flushIntervalMs() * 1_000_000L;
         flushPhaseJitterNanos = config.flushPhaseJitterMs() * 1_000_000L;
         inferenceTimeoutNanos = config.inferenceTimeoutMs() * 1_000_000L;
-        batchViews = new ByteBuffer[AudioChunkPool.chunksFor(config.sessionBufferFrames())];
         // Whole reads per flush interval, so that every flush is also a read tick.
         final long readIntervalNanos = config.readIntervalMs() * 1_000_000L;
         readPeriodNanos = 0 == readIntervalNanos ? 0 :

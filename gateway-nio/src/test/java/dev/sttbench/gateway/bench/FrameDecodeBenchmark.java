@@ -42,6 +42,7 @@ public class FrameDecodeBenchmark implements FrameHandler
     private final UnsafeBuffer readBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(WIRE_BYTES * 2));
     private AudioChunkPool pool;
     private AudioRing ring;
+    private final ByteBuffer body = ByteBuffer.allocateDirect(256 * FRAME_BYTES);
     private long frames;
 
     @Setup
@@ -87,10 +88,10 @@ public class FrameDecodeBenchmark implements FrameHandler
 
     public int onDataFrame(final int messageOpcode, final long frameLength, final int messageReceived)
     {
-        // A full ring is drained as a resolved batch would be: chunks go back to the pool and are taken again.
+        // A full ring is drained as a flushed and resolved batch would be: chunks go back and are taken again.
         if (!ring.reserveNext())
         {
-            ring.freezeBatch();
+            ring.freezeBatch(body);
             ring.releaseBatch();
             ring.reserveNext();
         }

@@ -30,8 +30,13 @@ class AudioRingTest
         ring.commit(arrival);
     }
 
+    private static ByteBuffer body(final int frames)
+    {
+        return ByteBuffer.allocateDirect(frames * 640);
+    }
+
     @Test
-    void batchesKeepSeqOrderAcrossChunksAndReturnThemWhenResolved()
+    void aFrozenBatchIsCopiedInSeqOrderAndItsChunksGoBackAtOnce()
     {
         final int f = FRAMES_PER_CHUNK;
         pool = new AudioChunkPool(AudioChunkPool.chunksFor(60));
@@ -42,36 +47,33 @@ class AudioRingTest
             store(ring, frame, frame * 10L);
         }
         assertEquals(2, pool.inUse());
-        assertEquals(f + 5, ring.freezeBatch());
+        final ByteBuffer first = body(f + 5);
+        assertEquals(f + 5, ring.freezeBatch(first));
+        for (int frame = 1; frame <= f + 5; frame++)
+        {
+            assertEquals(frame, first.get((frame - 1) * 640), "frame " + frame);
+            assertEquals(frame, first.get(frame * 640 - 1), "frame " + frame);
+        }
         assertEquals(1, ring.batchOldestSeq());
         assertEquals(10, ring.batchOldestArrivalNanos());
         assertEquals((f + 5) * 10L, ring.batchNewestArrivalNanos());
+        assertEquals(0, pool.inUse(), "the batch lives in the request body now");
+        assertEquals(f + 5, ring.size(), "but it still counts against the ring's bound");
+        assertEquals(0, ring.pending());
 
-        final ByteBuffer[] views = new ByteBuffer[AudioChunkPool.chunksFor(60)];
-        assertEquals(2, ring.batchViews(views));
-        assertEquals(f * 640, views[0].remaining());
-        assertEquals(5 * 640, views[1].remaining());
-        assertEquals(1, views[0].get(views[0].position()));
-        assertEquals(f, views[0].get(views[0].limit() - 1));
-        assertEquals(f + 1, views[1].get(views[1].position()));
-
-        store(ring, f + 6, (f + 6) * 10L);
-        assertEquals(1, ring.pending());
-        ring.releaseBatch();
-        // The first chunk is free; the second still holds frame f + 6.
-        assertEquals(1, pool.inUse());
-        assertEquals(1, ring.chunksHeld());
-
-        for (int frame = f + 7; frame <= 2 * f + 5; frame++)
+        // Behind the batch, the next frames start mid-chunk, in a chunk of their own.
+        for (int frame = f + 6; frame <= 2 * f + 8; frame++)
         {
             store(ring, frame, frame * 10L);
         }
-        assertEquals(f, ring.freezeBatch());
+        assertEquals(2 * f + 8, ring.size());
+        ring.releaseBatch();
+        assertEquals(f + 3, ring.size());
+        final ByteBuffer second = body(f + 3);
+        assertEquals(f + 3, ring.freezeBatch(second));
         assertEquals(f + 6, ring.batchOldestSeq());
-        assertEquals(2, ring.batchViews(views));
-        assertEquals((f - 5) * 640, views[0].remaining());
-        assertEquals(f + 6, views[0].get(views[0].position()));
-        assertEquals(2 * f + 1, views[1].get(views[1].position()));
+        assertEquals(f + 6, second.get(0));
+        assertEquals(2 * f + 8, second.get((f + 2) * 640));
         ring.releaseBatch();
         assertTrue(ring.isEmpty());
         assertEquals(0, ring.chunksHeld(), "an empty ring holds no chunk");
@@ -79,7 +81,24 @@ class AudioRingTest
     }
 
     @Test
-    void aFrameBeingUnmaskedKeepsItsChunkWhenTheBatchBeforeItResolves()
+    void theBatchInFlightCountsAgainstTheBound()
+    {
+        pool = new AudioChunkPool(AudioChunkPool.chunksFor(4));
+        final AudioRing ring = new AudioRing(pool, 4);
+        ring.reset(1);
+        store(ring, 1, 1);
+        store(ring, 2, 2);
+        store(ring, 3, 3);
+        ring.freezeBatch(body(3));
+        store(ring, 4, 4);
+        assertTrue(ring.isFull());
+        assertFalse(ring.reserveNext());
+        ring.releaseBatch();
+        assertTrue(ring.reserveNext());
+    }
+
+    @Test
+    void aFrameBeingUnmaskedKeepsItsChunkWhenTheBatchBeforeItIsFrozen()
     {
         pool = new AudioChunkPool(AudioChunkPool.chunksFor(40));
         final AudioRing ring = new AudioRing(pool, 40);
@@ -89,14 +108,14 @@ class AudioRingTest
         {
             store(ring, frame, frame);
         }
-        ring.freezeBatch();
         assertTrue(ring.reserveNext());
         final int writeIndex = ring.writeIndex();
+        ring.freezeBatch(body(FRAMES_PER_CHUNK - 2));
         ring.releaseBatch();
         assertEquals(1, ring.chunksHeld());
         assertEquals(writeIndex, ring.writeIndex());
         ring.commit(99);
-        assertEquals(1, ring.freezeBatch());
+        assertEquals(1, ring.freezeBatch(body(1)));
         assertEquals(FRAMES_PER_CHUNK - 1, ring.batchOldestSeq());
         assertEquals(99, ring.batchOldestArrivalNanos());
     }
@@ -128,11 +147,11 @@ class AudioRingTest
         ring.reset(1);
         store(ring, 1, 1);
         store(ring, 2, 2);
-        ring.freezeBatch();
+        ring.freezeBatch(body(2));
         ring.releaseBatch();
         ring.resumeAt(9);
         store(ring, 9, 3);
-        assertEquals(1, ring.freezeBatch());
+        assertEquals(1, ring.freezeBatch(body(1)));
         assertEquals(9, ring.batchOldestSeq());
         assertFalse(ring.isFull());
     }
