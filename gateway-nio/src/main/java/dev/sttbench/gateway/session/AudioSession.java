@@ -53,7 +53,7 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
 
     private BatchState batch = BatchState.IDLE;
     private Future<?> request;
-    private long deadlineTimerId = SessionTimers.NO_TIMER;
+    private final SessionTimers.Timer deadlineTimer = new SessionTimers.Timer(this);
     private long batchFlushLatenessNanos;
 
     private boolean storingFrame;
@@ -167,18 +167,13 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
         batchFlushLatenessNanos = latenessNanos;
         loop.inFlightBatches++;
         loop.metrics.increment(LoopMetrics.FLUSHES);
-        deadlineTimerId = loop.timers.schedule(this, nowNanos + loop.inferenceTimeoutNanos);
+        loop.timers.schedule(deadlineTimer, nowNanos + loop.inferenceTimeoutNanos);
         request = loop.inference.send(exchange, this);
     }
 
     /** The inference deadline: resolve the batch with a timeout now; the cancelled request comes back later. */
-    public void onTimer(final long timerId, final long nowNanos)
+    public void onTimer(final SessionTimers.Timer timer, final long nowNanos)
     {
-        if (timerId != deadlineTimerId)
-        {
-            return;
-        }
-        deadlineTimerId = SessionTimers.NO_TIMER;
         if (BatchState.IN_FLIGHT == batch)
         {
             resolveBatch(ErrorKind.TIMEOUT, InferenceExchange.NO_STATUS, InferenceExchange.NO_ELAPSED);
@@ -229,8 +224,7 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
             return;
         }
         closed = true;
-        loop.timers.cancel(deadlineTimerId);
-        deadlineTimerId = SessionTimers.NO_TIMER;
+        loop.timers.cancel(deadlineTimer);
         if (BatchState.IN_FLIGHT == batch)
         {
             loop.inFlightBatches--;
@@ -250,8 +244,7 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
     private void resolveBatch(final ErrorKind failure, final int status, final long elapsedNanos)
     {
         loop.inFlightBatches--;
-        loop.timers.cancel(deadlineTimerId);
-        deadlineTimerId = SessionTimers.NO_TIMER;
+        loop.timers.cancel(deadlineTimer);
 
         final int frames = ring.batchSize();
         if (null == failure)

@@ -1,72 +1,160 @@
 package dev.sttbench.gateway.session;
 
-import org.agrona.DeadlineTimerWheel;
-import org.agrona.collections.Long2ObjectHashMap;
-
-import java.util.concurrent.TimeUnit;
-
-/** One loop's timer wheel (flush and close-linger deadlines of its sessions), keyed back to the session. */
-public final class SessionTimers implements DeadlineTimerWheel.TimerHandler
+/**
+ * One loop's timers (read ticks, flushes, inference deadlines, close lingers): a hashed wheel of {@link #SPOKES}
+ * ticks of 2^20 ns (≈ 1.05 ms), each spoke an intrusive doubly-linked list of {@link Timer} nodes that their
+ * sessions own. Scheduling, cancelling and firing allocate nothing, and any number of timers may fall on one
+ * tick: a spoke is a list, not an array with a capacity to grow. (Agrona's {@code DeadlineTimerWheel} gives
+ * every spoke the capacity of the fullest and doubles all of them: 2000 clients closing in the same millisecond
+ * grew it to 16, then 32 MiB, an OutOfMemoryError in a 48 MiB heap.) A timer further than one turn away waits in
+ * its spoke until the turn that is due comes round. Confined to the loop thread.
+ */
+public final class SessionTimers
 {
-    /** Whoever scheduled a timer; called on the loop when it expires. */
+    /** Whoever owns a timer; called on the loop when it expires. */
     interface Owner
     {
-        void onTimer(long timerId, long nowNanos);
+        void onTimer(Timer timer, long nowNanos);
     }
 
-    public static final long NO_TIMER = DeadlineTimerWheel.NULL_DEADLINE;
+    /** A timer node, owned and reused by one session; scheduled at most once at a time. */
+    public static final class Timer
+    {
+        private final Owner owner;
+        private long deadlineNanos;
+        private int spoke = UNSCHEDULED;
+        private Timer prev;
+        private Timer next;
 
-    /** 2^20 ns ≈ 1.05 ms: finer than any useful flush lateness, coarse enough to keep spokes few. */
-    private static final long TICK_NANOS = 1L << 20;
-    private static final int TICKS_PER_WHEEL = 1024;
+        Timer(final Owner owner)
+        {
+            this.owner = owner;
+        }
 
-    private final DeadlineTimerWheel wheel;
-    private final Long2ObjectHashMap<Owner> owners = new Long2ObjectHashMap<>();
+        public boolean isScheduled()
+        {
+            return UNSCHEDULED != spoke;
+        }
+
+        /** The deadline it was last scheduled for. */
+        public long deadlineNanos()
+        {
+            return deadlineNanos;
+        }
+    }
+
+    private static final int UNSCHEDULED = -1;
+    private static final int TICK_SHIFT = 20;
+    static final int SPOKES = 1024;
+    private static final int SPOKE_MASK = SPOKES - 1;
+
+    private final Timer[] spokes = new Timer[SPOKES];
+    /** The tick whose spoke the next poll starts from; never later than the ticks of pending deadlines. */
+    private long currentTick;
+    private int count;
+    /** The node the poll visits next: cancelling it moves the poll on to its successor. */
+    private Timer cursor;
 
     public SessionTimers(final long nowNanos)
     {
-        wheel = new DeadlineTimerWheel(TimeUnit.NANOSECONDS, nowNanos, TICK_NANOS, TICKS_PER_WHEEL);
+        currentTick = nowNanos >> TICK_SHIFT;
     }
 
-    public long schedule(final Owner owner, final long deadlineNanos)
+    /** Schedule (or reschedule) {@code timer} for {@code deadlineNanos}; a past deadline fires at the next poll. */
+    public void schedule(final Timer timer, final long deadlineNanos)
     {
-        final long timerId = wheel.scheduleTimer(deadlineNanos);
-        owners.put(timerId, owner);
-        return timerId;
-    }
-
-    public void cancel(final long timerId)
-    {
-        if (NO_TIMER != timerId && wheel.cancelTimer(timerId))
+        cancel(timer);
+        timer.deadlineNanos = deadlineNanos;
+        final int spoke = (int)(Math.max(deadlineNanos >> TICK_SHIFT, currentTick) & SPOKE_MASK);
+        timer.spoke = spoke;
+        timer.prev = null;
+        timer.next = spokes[spoke];
+        if (null != timer.next)
         {
-            owners.remove(timerId);
+            timer.next.prev = timer;
         }
+        spokes[spoke] = timer;
+        count++;
+    }
+
+    public void cancel(final Timer timer)
+    {
+        if (!timer.isScheduled())
+        {
+            return;
+        }
+        if (timer == cursor)
+        {
+            cursor = timer.next;
+        }
+        if (null != timer.prev)
+        {
+            timer.prev.next = timer.next;
+        }
+        else
+        {
+            spokes[timer.spoke] = timer.next;
+        }
+        if (null != timer.next)
+        {
+            timer.next.prev = timer.prev;
+        }
+        timer.prev = null;
+        timer.next = null;
+        timer.spoke = UNSCHEDULED;
+        count--;
     }
 
     public boolean isEmpty()
     {
-        return 0 == wheel.timerCount();
+        return 0 == count;
     }
 
-    /** Fire every timer due by {@code nowNanos}, catching up tick by tick if the loop fell behind. */
+    public int size()
+    {
+        return count;
+    }
+
+    /**
+     * Fire every timer due by {@code nowNanos}, spoke by spoke from the last poll's tick; after a stall longer than
+     * a turn, each spoke is visited once. A timer a callback schedules for now fires at the next poll.
+     *
+     * @return timers fired.
+     */
     public int poll(final long nowNanos)
     {
-        int expired = 0;
-        do
+        final long nowTick = nowNanos >> TICK_SHIFT;
+        if (0 == count)
         {
-            expired += wheel.poll(nowNanos, this, Integer.MAX_VALUE);
+            currentTick = Math.max(currentTick, nowTick);
+            return 0;
         }
-        while (wheel.timerCount() > 0 && nowNanos >= wheel.currentTickTime());
-        return expired;
+        final long firstTick = Math.max(currentTick, nowTick - SPOKE_MASK);
+        int fired = 0;
+        for (long tick = firstTick; tick <= nowTick; tick++)
+        {
+            fired += fireDue(spokes[(int)(tick & SPOKE_MASK)], nowNanos);
+        }
+        currentTick = Math.max(currentTick, nowTick);
+        return fired;
     }
 
-    public boolean onTimerExpiry(final TimeUnit timeUnit, final long now, final long timerId)
+    private int fireDue(final Timer first, final long nowNanos)
     {
-        final Owner owner = owners.remove(timerId);
-        if (null != owner)
+        int fired = 0;
+        Timer timer = first;
+        while (null != timer)
         {
-            owner.onTimer(timerId, now);
+            cursor = timer.next;
+            if (timer.deadlineNanos <= nowNanos)
+            {
+                cancel(timer);
+                fired++;
+                timer.owner.onTimer(timer, nowNanos);
+            }
+            timer = cursor;
         }
-        return true;
+        cursor = null;
+        return fired;
     }
 }

@@ -56,10 +56,10 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
     private int sinkIndex;
     private long arrivalNanos;
 
-    /** One timer per connection: the next read tick, which is the flush when it falls on the flush deadline. */
-    private long tickTimerId = SessionTimers.NO_TIMER;
+    /** The next read tick, which is the flush when it falls on the flush deadline. */
+    private final SessionTimers.Timer tickTimer = new SessionTimers.Timer(this);
     private long tickDeadlineNanos;
-    private long closeTimerId = SessionTimers.NO_TIMER;
+    private final SessionTimers.Timer lingerTimer = new SessionTimers.Timer(this);
 
     public WebSocketConnection(final LoopResources loop, final SocketChannel channel, final SelectionKey key, final int slot)
     {
@@ -277,11 +277,10 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
     }
 
     /** The tick or the close linger expired on this connection's loop. */
-    public void onTimer(final long timerId, final long nowNanos)
+    public void onTimer(final SessionTimers.Timer timer, final long nowNanos)
     {
-        if (timerId == tickTimerId)
+        if (timer == tickTimer)
         {
-            tickTimerId = SessionTimers.NO_TIMER;
             loop.metrics.timerLateness(nowNanos - tickDeadlineNanos);
             if (loop.readPeriodNanos > 0)
             {
@@ -297,9 +296,8 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
             }
             scheduleTick(nowNanos);
         }
-        else if (timerId == closeTimerId)
+        else if (timer == lingerTimer)
         {
-            closeTimerId = SessionTimers.NO_TIMER;
             dispose();
         }
     }
@@ -326,7 +324,7 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
             }
         }
         tickDeadlineNanos = deadline;
-        tickTimerId = loop.timers.schedule(this, deadline);
+        loop.timers.schedule(tickTimer, deadline);
     }
 
     /**
@@ -403,8 +401,7 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
             return;
         }
         state = CLOSING;
-        loop.timers.cancel(tickTimerId);
-        tickTimerId = SessionTimers.NO_TIMER;
+        loop.timers.cancel(tickTimer);
         send(0, FrameEncoder.writeClose(loop.scratch, 0, code), true);
         if (CLOSED == state)
         {
@@ -423,7 +420,7 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
                 return;
             }
         }
-        closeTimerId = loop.timers.schedule(this, loop.clock.nanoTime() + CLOSE_LINGER_NANOS);
+        loop.timers.schedule(lingerTimer, loop.clock.nanoTime() + CLOSE_LINGER_NANOS);
     }
 
     private void dispose()
@@ -433,8 +430,8 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
             return;
         }
         state = CLOSED;
-        loop.timers.cancel(tickTimerId);
-        loop.timers.cancel(closeTimerId);
+        loop.timers.cancel(tickTimer);
+        loop.timers.cancel(lingerTimer);
         key.cancel();
         try
         {
