@@ -46,7 +46,7 @@ public final class GatewayConfig
         sessionBufferFrames = intInRange(env, "SESSION_BUFFER_FRAMES", 256, 2, 65_536);
         outboundBufferBytes = intInRange(env, "OUTBOUND_BUFFER_BYTES", 16 * 1024, 8 * 1024, 16 * 1024 * 1024);
         loopPacingMicros = intInRange(env, "LOOP_PACING_US", DEFAULT_LOOP_PACING_US, 0, 100_000);
-        readIntervalMs = intInRange(env, "READ_INTERVAL_MS", 250, 0, 3_600_000);
+        readIntervalMs = intInRange(env, "READ_INTERVAL_MS", 500, 0, 3_600_000);
         if ((long)audioChunksPerLoop() * AudioChunkPool.CHUNK_BYTES > Integer.MAX_VALUE)
         {
             throw new IllegalArgumentException("MAX_SESSIONS: " + sessionsPerLoop() + " sessions per loop of up to "

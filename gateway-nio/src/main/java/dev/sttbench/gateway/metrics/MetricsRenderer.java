@@ -33,6 +33,7 @@ public final class MetricsRenderer
         counter(out, loops, "gateway_loop_errors_total", LoopMetrics.LOOP_ERRORS);
         gauge(out, loops, "gateway_audio_chunks_in_use", LoopMetrics.AUDIO_CHUNKS_IN_USE);
         counter(out, loops, "gateway_audio_chunks_trimmed_total", LoopMetrics.AUDIO_CHUNKS_TRIMMED);
+        gauge(out, loops, "gateway_inference_exchanges_idle", LoopMetrics.EXCHANGES_IDLE);
         out.append("# TYPE gateway_buffer_frames gauge\ngateway_buffer_frames ")
             .append(sum(loops, LoopMetrics.BUFFERED_FRAMES)).append('\n');
         out.append("# TYPE gateway_inference_requests_in_flight gauge\ngateway_inference_requests_in_flight ")

@@ -43,7 +43,7 @@ public final class EventLoop implements Runnable, CompletionSink
     private static final long DRAIN_SELECT_MS = 10;
     private static final long CLOSE_GRACE_NANOS = 1_500_000_000L;
     private static final long RESOLVE_GRACE_NANOS = 500_000_000L;
-    /** How often idle audio chunks go back to the OS and the memory gauges are refreshed. */
+    /** How often idle audio chunks and exchanges are given back and the memory gauges are refreshed. */
     private static final long HOUSEKEEPING_NANOS = 1_000_000_000L;
 
     private final int index;
@@ -209,6 +209,7 @@ public final class EventLoop implements Runnable, CompletionSink
         nextHousekeepingNanos = now + HOUSEKEEPING_NANOS;
         metrics.add(LoopMetrics.AUDIO_CHUNKS_TRIMMED, slots.audio().trim());
         metrics.set(LoopMetrics.AUDIO_CHUNKS_IN_USE, slots.audio().inUse());
+        metrics.set(LoopMetrics.EXCHANGES_IDLE, resources.trimExchanges());
     }
 
     private void onCompletion(final InferenceExchange exchange)

@@ -42,8 +42,9 @@ public final class LoopResources
     final InferenceResult result = new InferenceResult();
     final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     final UnsafeBuffer readView = new UnsafeBuffer(readBuffer);
-    /** Idle exchanges, as many as this loop ever had requests out at once. */
+    /** Idle exchanges, most recently returned last; those idle for a whole trim period are dropped. */
     private final ArrayDeque<InferenceExchange> exchanges = new ArrayDeque<>();
+    private int minIdleExchangesSinceTrim;
     final SplittableRandom random = new SplittableRandom();
     /** The duty cycle's clock: read once per cycle by the loop, read by everything the cycle does. */
     final CachedNanoClock clock = new CachedNanoClock();
@@ -102,6 +103,7 @@ public final class LoopResources
     InferenceExchange lendExchange()
     {
         final InferenceExchange exchange = exchanges.pollLast();
+        minIdleExchangesSinceTrim = Math.min(minIdleExchangesSinceTrim, exchanges.size());
         return null != exchange ? exchange : inference.newExchange(completionSink);
     }
 
@@ -112,6 +114,22 @@ public final class LoopResources
         {
             exchanges.addLast(exchange);
         }
+    }
+
+    /**
+     * Drop the exchanges that stayed idle since the last trim (the least recently used ones), so that a burst of
+     * requests, at startup or after an outage, does not keep its request bodies for good.
+     *
+     * @return exchanges still idle.
+     */
+    public int trimExchanges()
+    {
+        for (int i = 0; i < minIdleExchangesSinceTrim; i++)
+        {
+            exchanges.pollFirst();
+        }
+        minIdleExchangesSinceTrim = exchanges.size();
+        return exchanges.size();
     }
 
     public int inFlightBatches()

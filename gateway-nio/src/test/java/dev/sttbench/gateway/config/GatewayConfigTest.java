@@ -38,7 +38,7 @@ class GatewayConfigTest
         assertEquals(4, config.sessionsPerLoop());
         // 4 frames fit one chunk, but a ring's frames may start mid-chunk: two chunks per session.
         assertEquals(4 * 2, config.audioChunksPerLoop());
-        assertEquals(250, config.readIntervalMs());
+        assertEquals(500, config.readIntervalMs());
     }
 
     @Test

@@ -208,6 +208,21 @@ class AudioSessionTest
     }
 
     @Test
+    void exchangesIdleForAWholeTrimPeriodAreDropped()
+    {
+        open();
+        frame(1, 500);
+        flush(1000);
+        answer(null);
+        assertEquals(1, loop.trimExchanges(), "lent during this period: kept");
+        assertEquals(0, loop.trimExchanges(), "idle for a whole period: dropped");
+        frame(2, 1500);
+        flush(2000);
+        answer(null);
+        assertEquals(2, port.exchangesCreated);
+    }
+
+    @Test
     void aBodyLongerThanAnyAnswerFailsAsAParseError()
     {
         open();
