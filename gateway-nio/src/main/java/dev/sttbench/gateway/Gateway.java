@@ -6,6 +6,7 @@ import dev.sttbench.gateway.metrics.LoopMetrics;
 import dev.sttbench.gateway.metrics.MetricsRenderer;
 import dev.sttbench.gateway.server.EventLoop;
 import dev.sttbench.gateway.session.AudioChunkPool;
+import dev.sttbench.gateway.session.RequestBodySlab;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -170,11 +171,14 @@ public final class Gateway implements AutoCloseable
     {
         final long audio = (long)config.audioChunksPerLoop() * AudioChunkPool.CHUNK_BYTES * config.workerThreads();
         final long outbound = (long)config.sessionsPerLoop() * config.outboundBufferBytes() * config.workerThreads();
+        final long bodies = (long)config.sessionsPerLoop() * config.workerThreads() *
+            RequestBodySlab.bytesPerSlot(config.sessionBufferFrames() * GatewayConfig.FRAME_BYTES);
         return "config " + config + "\n" +
-            "memory reserved off-heap " + ((audio + outbound) >> 20) + " MiB: audio " + (audio >> 20) + " MiB = " +
-            config.workerThreads() + " loops x " + config.audioChunksPerLoop() + " chunks of " +
-            AudioChunkPool.CHUNK_BYTES + " B (" + AudioChunkPool.FRAMES_PER_CHUNK + " frames), outbound " +
-            (outbound >> 20) + " MiB; pages committed as audio arrives, returned when idle\n" +
+            "memory reserved off-heap " + ((audio + bodies + outbound) >> 20) + " MiB: audio " + (audio >> 20) +
+            " MiB = " + config.workerThreads() + " loops x " + config.audioChunksPerLoop() + " chunks of " +
+            AudioChunkPool.CHUNK_BYTES + " B (" + AudioChunkPool.FRAMES_PER_CHUNK + " frames), request bodies " +
+            (bodies >> 20) + " MiB, outbound " + (outbound >> 20) +
+            " MiB; pages committed as audio arrives, returned when idle\n" +
             "inference " + config.inferenceUrl() + " warm-up protocol " +
             (null == inferenceVersion ? "unreachable (will retry per flush)" : inferenceVersion);
     }

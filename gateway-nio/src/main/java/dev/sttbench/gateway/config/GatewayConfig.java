@@ -1,6 +1,7 @@
 package dev.sttbench.gateway.config;
 
 import dev.sttbench.gateway.session.AudioChunkPool;
+import dev.sttbench.gateway.session.RequestBodySlab;
 
 import java.net.URI;
 import java.util.Map;
@@ -52,6 +53,11 @@ public final class GatewayConfig
             throw new IllegalArgumentException("MAX_SESSIONS: " + sessionsPerLoop() + " sessions per loop of up to "
                 + AudioChunkPool.chunksFor(sessionBufferFrames) * AudioChunkPool.CHUNK_BYTES
                 + " audio bytes exceed the 2 GiB a loop can address; raise WORKER_THREADS or lower it");
+        }
+        if ((long)sessionsPerLoop() * RequestBodySlab.bytesPerSlot(sessionBufferFrames * FRAME_BYTES) > Integer.MAX_VALUE)
+        {
+            throw new IllegalArgumentException("MAX_SESSIONS: " + sessionsPerLoop() + " sessions per loop with request "
+                + "bodies of up to " + sessionBufferFrames * FRAME_BYTES + " bytes exceed the 2 GiB a loop can address");
         }
         if ((long)sessionsPerLoop() * outboundBufferBytes > Integer.MAX_VALUE)
         {

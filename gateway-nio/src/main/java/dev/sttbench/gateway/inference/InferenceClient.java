@@ -85,9 +85,9 @@ public final class InferenceClient implements InferencePort, AutoCloseable
         return inFlight.get();
     }
 
-    public InferenceExchange newExchange(final CompletionSink sink)
+    public InferenceExchange newExchange(final CompletionSink sink, final int bodySlot, final ByteBuffer body)
     {
-        return new Http2Exchange(sink);
+        return new Http2Exchange(sink, bodySlot, body);
     }
 
     public CompletableFuture<HttpResponse<Void>> send(final InferenceExchange exchange, final InferenceCaller caller)
@@ -162,8 +162,9 @@ public final class InferenceClient implements InferencePort, AutoCloseable
         private CompletableFuture<Void> bodyStage;
         private volatile boolean posted;
 
-        Http2Exchange(final CompletionSink sink)
+        Http2Exchange(final CompletionSink sink, final int bodySlot, final ByteBuffer body)
         {
+            super(bodySlot, body);
             this.sink = sink;
             request = HttpRequest.newBuilder(inferUri)
                 .header(CPU_PASSES_HEADER, cpuPasses)

@@ -7,8 +7,8 @@ import java.nio.ByteBuffer;
 
 /**
  * One request's worth of state, reused: a loop lends an exchange to a session for each batch and takes it
- * back once the outcome is handled. It holds the request body (the batch's audio, copied here contiguously, so
- * the HTTP client sends it as few DATA frames whatever chunks it came from) and carries the outcome from the HTTP
+ * back once the outcome is handled. It holds the request body (the batch's audio, copied contiguously into a slot
+ * of the loop's request-body memory, so the HTTP client sends it as few DATA frames whatever chunks it came from) and carries the outcome from the HTTP
  * client's thread to the loop (the MPSC queue in between orders the writes before the reads). The response body
  * is copied into a fixed buffer of {@link InferenceResponseParser#MAX_BODY_BYTES}: a longer body is not read
  * further and fails as a parse error.
@@ -18,8 +18,8 @@ public class InferenceExchange
     public static final int NO_STATUS = -1;
     public static final long NO_ELAPSED = -1;
 
-    /** Grown to the largest batch this exchange carried (a power of two), then reused. */
-    private ByteBuffer requestBody = ByteBuffer.allocateDirect(0);
+    private final int bodySlot;
+    private final ByteBuffer requestBody;
     private final byte[] responseBody = new byte[InferenceResponseParser.MAX_BODY_BYTES];
     private InferenceCaller caller;
     private long sentNanos;
@@ -28,6 +28,21 @@ public class InferenceExchange
     private int responseLength;
     private long elapsedNanos;
     private boolean reusable = true;
+
+    /**
+     * @param bodySlot    the slot of the loop's request-body memory this exchange holds while it lives.
+     * @param requestBody that slot: room for the largest batch.
+     */
+    public InferenceExchange(final int bodySlot, final ByteBuffer requestBody)
+    {
+        this.bodySlot = bodySlot;
+        this.requestBody = requestBody;
+    }
+
+    public int bodySlot()
+    {
+        return bodySlot;
+    }
 
     /** Arm for a new request of {@code caller}, sent at {@code sentNanos}. */
     public void arm(final InferenceCaller caller, final long sentNanos)
@@ -43,10 +58,6 @@ public class InferenceExchange
     /** The request body for a batch of {@code length} bytes: position 0, limit {@code length}, to be filled. */
     public ByteBuffer requestBody(final int length)
     {
-        if (requestBody.capacity() < length)
-        {
-            requestBody = ByteBuffer.allocateDirect(Integer.highestOneBit(length - 1) << 1);
-        }
         return requestBody.clear().limit(length);
     }
 

@@ -1,12 +1,16 @@
 package dev.sttbench.gateway.inference;
 
+import java.nio.ByteBuffer;
 import java.util.concurrent.Future;
 
 /** Where a loop's sessions send their batches: the HTTP/2 {@link InferenceClient}, or a fake in unit tests. */
 public interface InferencePort
 {
-    /** A new exchange for this port, posting its outcome to {@code sink}; the loop keeps and reuses it. */
-    InferenceExchange newExchange(CompletionSink sink);
+    /**
+     * A new exchange for this port, posting its outcome to {@code sink}, its request body in slot {@code bodySlot}
+     * ({@code body}) of the loop's request-body memory; the loop keeps and reuses it.
+     */
+    InferenceExchange newExchange(CompletionSink sink, int bodySlot, ByteBuffer body);
 
     /**
      * POST a frozen batch, its body filled in {@code exchange}'s {@link InferenceExchange#requestBody(int)}, the

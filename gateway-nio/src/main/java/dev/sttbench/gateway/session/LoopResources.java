@@ -104,15 +104,31 @@ public final class LoopResources
     {
         final InferenceExchange exchange = exchanges.pollLast();
         minIdleExchangesSinceTrim = Math.min(minIdleExchangesSinceTrim, exchanges.size());
-        return null != exchange ? exchange : inference.newExchange(completionSink);
+        if (null != exchange)
+        {
+            return exchange;
+        }
+        // Lent exchanges ≤ sessions with a request outstanding, idle ones ≤ the most ever lent: a slot is free.
+        final int slot = slots.requestBodies().acquire();
+        if (slot < 0)
+        {
+            throw new IllegalStateException("no request body slot left");
+        }
+        return inference.newExchange(completionSink, slot, slots.requestBodies().view(slot));
     }
 
-    /** An exchange whose outcome is handled; one the HTTP client may still write into is left to the GC. */
+    /** An exchange whose outcome is handled; one the HTTP client may still write into is dropped. */
     void returnExchange(final InferenceExchange exchange)
     {
         if (exchange.isReusable())
         {
             exchanges.addLast(exchange);
+        }
+        else
+        {
+            // The JDK may still read a cancelled request's body: it would read another batch's bytes, on a stream
+            // that is already reset, never another request's body.
+            slots.requestBodies().release(exchange.bodySlot());
         }
     }
 
@@ -126,7 +142,7 @@ public final class LoopResources
     {
         for (int i = 0; i < minIdleExchangesSinceTrim; i++)
         {
-            exchanges.pollFirst();
+            slots.requestBodies().release(exchanges.pollFirst().bodySlot());
         }
         minIdleExchangesSinceTrim = exchanges.size();
         return exchanges.size();

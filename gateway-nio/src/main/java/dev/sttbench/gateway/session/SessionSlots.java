@@ -4,13 +4,15 @@ import dev.sttbench.gateway.config.GatewayConfig;
 
 /**
  * One loop's session memory. Slots (a free stack; running out means 503) each own a ring and an outbound
- * buffer. Rings borrow their audio chunks from the loop's {@link AudioChunkPool} as audio arrives; outbound
+ * buffer. Rings borrow their audio chunks from the loop's {@link AudioChunkPool} as audio arrives, requests their
+ * bodies from its {@link RequestBodySlab}; outbound
  * buffers are fixed page-aligned slices of a second slab, whose pages the kernel commits only when a write falls
  * short, and which go back to the OS when a session that used its buffer leaves.
  */
 public final class SessionSlots implements AutoCloseable
 {
     private final AudioChunkPool audio;
+    private final RequestBodySlab requestBodies;
     private static final int PAGE_BYTES = 4096;
 
     private final OffHeapSlab outboundSlab;
@@ -24,6 +26,7 @@ public final class SessionSlots implements AutoCloseable
     {
         final int slots = config.sessionsPerLoop();
         audio = new AudioChunkPool(config.audioChunksPerLoop());
+        requestBodies = new RequestBodySlab(slots, config.sessionBufferFrames() * GatewayConfig.FRAME_BYTES);
         outboundStride = (config.outboundBufferBytes() + PAGE_BYTES - 1) / PAGE_BYTES * PAGE_BYTES;
         outboundSlab = OffHeapSlab.reserve(Math.multiplyExact(slots, outboundStride));
         rings = new AudioRing[slots];
@@ -52,6 +55,11 @@ public final class SessionSlots implements AutoCloseable
     public AudioChunkPool audio()
     {
         return audio;
+    }
+
+    public RequestBodySlab requestBodies()
+    {
+        return requestBodies;
     }
 
     /** A free slot, or -1 when every slot is taken. */
@@ -84,6 +92,7 @@ public final class SessionSlots implements AutoCloseable
     public void close()
     {
         audio.close();
+        requestBodies.close();
         outboundSlab.close();
     }
 }

@@ -56,9 +56,9 @@ public class BatchCycleBenchmark
         private InferenceExchange last;
         private long bodyBytes;
 
-        public InferenceExchange newExchange(final CompletionSink sink)
+        public InferenceExchange newExchange(final CompletionSink sink, final int bodySlot, final ByteBuffer body)
         {
-            return new InferenceExchange();
+            return new InferenceExchange(bodySlot, body);
         }
 
         public Future<?> send(final InferenceExchange exchange, final InferenceCaller caller)

@@ -55,7 +55,7 @@ class InferenceClientTest
             }
             assertTrue(occupied.await(10, TimeUnit.SECONDS), "every common pool worker occupied");
 
-            final InferenceExchange exchange = client.newExchange(completions::add);
+            final InferenceExchange exchange = client.newExchange(completions::add, 0, ByteBuffer.allocateDirect(60 * FRAME_BYTES));
             exchange.requestBody(FRAME_BYTES);
             client.send(exchange, caller);
 
@@ -91,7 +91,7 @@ class InferenceClientTest
             InferenceClient client = new InferenceClient(URI.create("http://127.0.0.1:" + simulator.port()), 4, 5_000))
         {
             assertEquals(HttpClient.Version.HTTP_2, client.warmUp());
-            final InferenceExchange exchange = client.newExchange(completions::add);
+            final InferenceExchange exchange = client.newExchange(completions::add, 0, ByteBuffer.allocateDirect(60 * FRAME_BYTES));
             for (final int frames : new int[]{ 50, 1, 27, 60 })
             {
                 exchange.requestBody(frames * FRAME_BYTES);

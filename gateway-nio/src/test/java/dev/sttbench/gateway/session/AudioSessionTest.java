@@ -42,10 +42,10 @@ class AudioSessionTest
         int exchangesCreated;
         int inFlight;
 
-        public InferenceExchange newExchange(final CompletionSink sink)
+        public InferenceExchange newExchange(final CompletionSink sink, final int bodySlot, final ByteBuffer body)
         {
             exchangesCreated++;
-            return new InferenceExchange();
+            return new InferenceExchange(bodySlot, body);
         }
 
         public Future<?> send(final InferenceExchange exchange, final InferenceCaller caller)
@@ -215,7 +215,9 @@ class AudioSessionTest
         flush(1000);
         answer(null);
         assertEquals(1, loop.trimExchanges(), "lent during this period: kept");
+        assertEquals(1, loop.slots.requestBodies().inUse());
         assertEquals(0, loop.trimExchanges(), "idle for a whole period: dropped");
+        assertEquals(0, loop.slots.requestBodies().inUse(), "with its body slot");
         frame(2, 1500);
         flush(2000);
         answer(null);
