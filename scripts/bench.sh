@@ -3,7 +3,8 @@
 # gateway optionally under a CFS quota), drives them with `loadgen run`, samples every process it
 # started from /proc, stops exactly those processes, and writes OUT_DIR (default
 # RESULTS_DIR/LABEL-SESSIONS): summary.json, samples.csv, proc.csv, gateway-metrics.csv,
-# cgroup-cpu.stat, run.env, report.md and the processes' logs.
+# gateway-metrics-{start,end}.prom (its /metrics at the window's start and end), cgroup-cpu.stat, run.env,
+# report.md and the processes' logs.
 #
 # Exit status: loadgen's (0 SLO pass, 1 SLO fail, 2 invalid arguments); 3 when the harness failed.
 #
@@ -71,7 +72,7 @@ require_tool curl
 
 mkdir -p "$OUT_DIR"
 OUT_DIR=$(cd "$OUT_DIR" && pwd)
-rm -f "$OUT_DIR"/{summary.json,samples.csv,proc.csv,gateway-metrics.csv,cgroup-cpu.stat,run.env,report.md,sim.log,gateway.log,loadgen.log,loadgen.err.log,sampler.log}
+rm -f "$OUT_DIR"/{summary.json,samples.csv,proc.csv,gateway-metrics.csv,gateway-metrics-start.prom,gateway-metrics-end.prom,cgroup-cpu.stat,run.env,report.md,sim.log,gateway.log,loadgen.log,loadgen.err.log,sampler.log}
 RUN_ENV="$OUT_DIR/run.env"
 record() { printf '%s=%s\n' "$1" "$2" >>"$RUN_ENV"; }
 
@@ -233,8 +234,26 @@ record loadgen_start_ms "$start_ms"
 record window_start_ms $((start_ms + (RAMP + WARMUP) * 1000 + SPREAD))
 record window_end_ms $((start_ms + (RAMP + WARMUP + MEASURE) * 1000 + SPREAD))
 
+# The gateway's /metrics at the window's start and when the load ends: the report takes the loop-lag
+# histograms' difference (report.LoopLag). Only where its /metrics is known.
+metrics_url=''
+if [[ -z $GATEWAY_URL ]]; then
+  metrics_url="http://127.0.0.1:$GATEWAY_PORT/metrics"
+elif [[ -n $gateway_pid ]]; then
+  metrics_url=$(sed -E 's#^ws://([^/]+).*#http://\1/metrics#' <<<"$GATEWAY_URL")
+fi
+if [[ -n $metrics_url ]]; then
+  (
+    delay_ms=$((start_ms + (RAMP + WARMUP) * 1000 + SPREAD - $(now_ms)))
+    ((delay_ms <= 0)) || sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))"
+    curl -s --max-time 2 -o "$OUT_DIR/gateway-metrics-start.prom" "$metrics_url" || true
+  ) &
+  track_pid $!
+fi
+
 loadgen_rc=0
 wait "$loadgen_pid" || loadgen_rc=$?
+[[ -z $metrics_url ]] || curl -s --max-time 2 -o "$OUT_DIR/gateway-metrics-end.prom" "$metrics_url" || true
 record loadgen_end_ms "$(now_ms)"
 record loadgen_exit "$loadgen_rc"
 record loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -39,9 +39,7 @@ class InferenceClientTest
         final CountDownLatch release = new CountDownLatch(1);
         final BlockingQueue<InferenceExchange> completions = new LinkedBlockingQueue<>();
         final InferenceCaller caller = completion -> {};
-        try (InferenceSimulator simulator = InferenceSimulator.start(SimConfig.fromEnv(Map.of("PORT", "0",
-            "WORKER_THREADS", "1", "MODEL_DELAY_MS", "100", "MODEL_JITTER_SIGMA", "0", "MODEL_LONGTAIL_PROB", "0",
-            "MODEL_BATCH_WAIT_MAX_MS", "0")));
+        try (InferenceSimulator simulator = simulator(100);
             InferenceClient client = new InferenceClient(URI.create("http://127.0.0.1:" + simulator.port()), 4, 5_000))
         {
             assertEquals(HttpClient.Version.HTTP_2, client.warmUp());
@@ -85,9 +83,7 @@ class InferenceClientTest
     {
         final BlockingQueue<InferenceExchange> completions = new LinkedBlockingQueue<>();
         final InferenceCaller caller = completion -> {};
-        try (InferenceSimulator simulator = InferenceSimulator.start(SimConfig.fromEnv(Map.of("PORT", "0",
-            "WORKER_THREADS", "1", "MODEL_DELAY_MS", "1", "MODEL_JITTER_SIGMA", "0", "MODEL_LONGTAIL_PROB", "0",
-            "MODEL_BATCH_WAIT_MAX_MS", "0")));
+        try (InferenceSimulator simulator = simulator(1);
             InferenceClient client = new InferenceClient(URI.create("http://127.0.0.1:" + simulator.port()), 4, 5_000))
         {
             assertEquals(HttpClient.Version.HTTP_2, client.warmUp());
@@ -117,6 +113,14 @@ class InferenceClientTest
             assertNull(completions.poll(500, TimeUnit.MILLISECONDS), "exactly one outcome per request");
             assertEquals(0, client.inFlight());
         }
+    }
+
+    /** A simulator on an ephemeral port answering after exactly {@code modelDelayMs}. */
+    private static InferenceSimulator simulator(final int modelDelayMs) throws Exception
+    {
+        return InferenceSimulator.start(SimConfig.fromEnv(Map.of("PORT", "0", "WORKER_THREADS", "1",
+            "MODEL_DELAY_MS", Integer.toString(modelDelayMs), "MODEL_JITTER_SIGMA", "0", "MODEL_LONGTAIL_PROB", "0",
+            "MODEL_BATCH_WAIT_MAX_MS", "0")));
     }
 
     private static void awaitQuietly(final CountDownLatch latch)

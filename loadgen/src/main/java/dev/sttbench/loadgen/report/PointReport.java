@@ -126,6 +126,14 @@ public final class PointReport {
                             : "estimated as sessions × 50/s: no frame counter"));
             t.row("projected sessions per vCPU (upper bound)", number(cost.projectedSessionsPerVcpu(), 0));
         }
+        LoopLag lag = point.loopLag();
+        if (lag != null) {
+            t.row("loop: how late due timers ran, p50 / p99 (window) / max (since start)", "≤ "
+                    + lag.timerLatenessP50Micros() + " / ≤ " + lag.timerLatenessP99Micros() + " / "
+                    + lag.timerLatenessMaxMicros() + " µs over " + lag.timers() + " timers");
+            t.row("loop: working duty cycle, p50 / p99 (window)", "≤ " + lag.cycleP50Micros() + " / ≤ "
+                    + lag.cycleP99Micros() + " µs");
+        }
         double limit = point.cpuLimit();
         if (Double.isFinite(limit)) {
             t.row("sessions per vCPU at this point (sessions / limit)", number(point.summary().sessions() / limit, 0));

@@ -75,6 +75,11 @@ public final class PointResult {
         return proc.get(role);
     }
 
+    /** The gateway's loop lag over the measured window; null without its two /metrics scrapes. */
+    public LoopLag loopLag() {
+        return LoopLag.readIfPresent(dir);
+    }
+
     /** The gateway cgroup's CFS counters; null when it ran without a CPU limit. */
     public CgroupCpuStat cgroup() {
         return cgroup;
