@@ -20,6 +20,15 @@ class AudioRingTest
         pool.close();
     }
 
+    /** A ring of {@code capacity} frames over a pool that can fill it, numbering from seq 1. */
+    private AudioRing ring(final int capacity)
+    {
+        pool = new AudioChunkPool(AudioChunkPool.chunksFor(capacity));
+        final AudioRing ring = new AudioRing(pool, capacity);
+        ring.reset(1);
+        return ring;
+    }
+
     private static void store(final AudioRing ring, final int marker, final long arrival)
     {
         assertTrue(ring.reserveNext());
@@ -39,9 +48,7 @@ class AudioRingTest
     void aFrozenBatchIsCopiedInSeqOrderAndItsChunksGoBackAtOnce()
     {
         final int f = FRAMES_PER_CHUNK;
-        pool = new AudioChunkPool(AudioChunkPool.chunksFor(60));
-        final AudioRing ring = new AudioRing(pool, 60);
-        ring.reset(1);
+        final AudioRing ring = ring(60);
         for (int frame = 1; frame <= f + 5; frame++)
         {
             store(ring, frame, frame * 10L);
@@ -83,9 +90,7 @@ class AudioRingTest
     @Test
     void theBatchInFlightCountsAgainstTheBound()
     {
-        pool = new AudioChunkPool(AudioChunkPool.chunksFor(4));
-        final AudioRing ring = new AudioRing(pool, 4);
-        ring.reset(1);
+        final AudioRing ring = ring(4);
         store(ring, 1, 1);
         store(ring, 2, 2);
         store(ring, 3, 3);
@@ -100,9 +105,7 @@ class AudioRingTest
     @Test
     void aFrameBeingUnmaskedKeepsItsChunkWhenTheBatchBeforeItIsFrozen()
     {
-        pool = new AudioChunkPool(AudioChunkPool.chunksFor(40));
-        final AudioRing ring = new AudioRing(pool, 40);
-        ring.reset(1);
+        final AudioRing ring = ring(40);
         // Fewer frames than a chunk holds, so the next frame goes into the same chunk.
         for (int frame = 1; frame <= FRAMES_PER_CHUNK - 2; frame++)
         {
@@ -142,9 +145,7 @@ class AudioRingTest
     @Test
     void numberingResumesAfterShedFrames()
     {
-        pool = new AudioChunkPool(AudioChunkPool.chunksFor(2));
-        final AudioRing ring = new AudioRing(pool, 2);
-        ring.reset(1);
+        final AudioRing ring = ring(2);
         store(ring, 1, 1);
         store(ring, 2, 2);
         ring.freezeBatch(body(2));
