@@ -17,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -137,6 +138,46 @@ class InferenceFaultTest
                 assertTrue(simulator.metrics().requests(dev.sttbench.sim.server.Transport.HTTP_1_1) <= 1,
                     "after recovery batches travel as HTTP/2");
             }
+        }
+    }
+
+    /**
+     * Issue 11 #4: a client leaves while its batch waits on a service that does not answer. Its slot must come back
+     * by the inference deadline (the request is cancelled), not when, or if, the service answers: with
+     * MAX_SESSIONS=1 the next client is admitted within a second instead of getting 503 for half a minute.
+     */
+    @Test
+    void aSlotHeldByAnUnansweredBatchComesBackAtTheDeadlineAfterItsClientLeft() throws Exception
+    {
+        try (ScriptedService service = new ScriptedService();
+            Gateway gateway = Harness.gateway(service.port(), "MAX_SESSIONS", "1", "WORKER_THREADS", "1",
+                "INFERENCE_TIMEOUT_MS", "500", "FLUSH_INTERVAL_MS", "300", "FLUSH_PHASE_JITTER_MS", "0"))
+        {
+            service.script.add(body -> new ScriptedService.Reply(200, ScriptedService.correct(body).body(), 30_000));
+            try (Stream stream = new Stream(gateway.port(), 3))
+            {
+                final long deadline = System.nanoTime() + 5_000_000_000L;
+                while (!service.script.isEmpty() && System.nanoTime() < deadline)
+                {
+                    Thread.sleep(10);
+                }
+                assertTrue(service.script.isEmpty(), "the batch reached the service");
+            }
+            final long leftNanos = System.nanoTime();
+            RawWebSocketClient next = null;
+            while (null == next && System.nanoTime() - leftNanos < 3_000_000_000L)
+            {
+                try
+                {
+                    next = RawWebSocketClient.upgrade(gateway.port());
+                }
+                catch (final IOException refused)
+                {
+                    Thread.sleep(50);
+                }
+            }
+            assertNotNull(next, "the slot was still held 3 s after its client left");
+            next.close();
         }
     }
 

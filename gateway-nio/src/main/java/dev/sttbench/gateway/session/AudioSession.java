@@ -180,6 +180,12 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
             batch = BatchState.ABANDONED;
             request.cancel(true);
         }
+        else if (BatchState.ABANDONED == batch && closed)
+        {
+            // The connection went away with its batch out: cancelling brings the outcome back, and the slot with it,
+            // even from a service that never answers.
+            request.cancel(true);
+        }
     }
 
     /** Handling this session's completion failed (a bug): drop its connection, sparing the loop's others. */
@@ -214,8 +220,8 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
     }
 
     /**
-     * The connection is gone: nothing more is sent. The slot goes back now, or, while a request may still read
-     * the batch from the ring, when its completion comes back.
+     * The connection is gone: nothing more is sent. The slot goes back now or, while a request is outstanding,
+     * when its outcome comes back: its answer, or its cancellation at the inference deadline.
      */
     public void close()
     {
@@ -224,9 +230,9 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
             return;
         }
         closed = true;
-        loop.timers.cancel(deadlineTimer);
         if (BatchState.IN_FLIGHT == batch)
         {
+            // The deadline stays: it cancels the request if no answer comes by then.
             loop.inFlightBatches--;
             batch = BatchState.ABANDONED;
         }

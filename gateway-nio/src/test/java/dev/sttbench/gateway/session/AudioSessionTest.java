@@ -192,6 +192,25 @@ class AudioSessionTest
         assertEquals(0, port.inFlight);
     }
 
+    /** Issue 11 #4: against a service that never answers, a closed session's slot must not be held for good. */
+    @Test
+    void aClosedSessionsRequestIsCancelledAtItsDeadlineAndItsSlotComesBack()
+    {
+        open();
+        frame(1, 20);
+        flush(1000);
+        session.close();
+        at(2999);
+        assertEquals(false, port.requests.getFirst().isCancelled());
+        at(3010);
+        assertTrue(port.requests.getFirst().isCancelled(), "the deadline cancels a request nobody waits for");
+        assertEquals(1, loop.slots.inUse(), "until the cancellation comes back");
+        answer(ErrorKind.CONNECTION_RESET);
+        assertEquals(0, loop.slots.inUse());
+        assertEquals(0, sent.size());
+        assertEquals(0, loop.inFlightBatches());
+    }
+
     @Test
     void everyBatchReusesTheLoopsIdleExchange()
     {
