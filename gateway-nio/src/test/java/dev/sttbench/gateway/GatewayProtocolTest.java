@@ -69,6 +69,14 @@ class GatewayProtocolTest
         assertEquals(1002, closeCodeAfter(false, RawWebSocketClient.frame(TEXT, true, bytes("{\"type\":\"stop\"}"))));
         assertEquals(1002, closeCodeAfter(false, RawWebSocketClient.frame(TEXT, true, bytes("{\"kind\":\"start\"}"))));
         assertEquals(1002, closeCodeAfter(false, RawWebSocketClient.frame(TEXT, true, bytes("[\"start\"]"))));
+        // Issue 11 #6: a number json-simple cannot hold was an exception that aborted the connection.
+        assertEquals(1002, closeCodeAfter(false,
+            RawWebSocketClient.frame(TEXT, true, bytes("{\"type\":\"start\",\"n\":1e99999999999}"))));
+        final byte[] notUtf8 = bytes("{\"type\":\"start\",\"x\":\"..\"}");
+        notUtf8[21] = (byte)0xC3;
+        notUtf8[22] = (byte)0x28;
+        assertEquals(1007, closeCodeAfter(false, RawWebSocketClient.frame(TEXT, true, notUtf8)),
+            "RFC 6455 §8.1: a start message that is not UTF-8 fails with 1007");
     }
 
     @Test
@@ -211,6 +219,10 @@ class GatewayProtocolTest
         assertTrue(rawStatus(upgradeRequest("Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\nSec-WebSocket-Version: 12\r\n"))
             .startsWith("HTTP/1.1 400"), "version 12");
         assertTrue(rawStatus("garbage\r\n\r\n").startsWith("HTTP/1.1 400"));
+        assertTrue(rawStatus("\r\n\r\n").startsWith("HTTP/1.1 400"), "an empty head");
+        final String huge = upgradeRequest("Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\nSec-WebSocket-Version: 13\r\n" +
+            "X-Padding: " + "a".repeat(100_000) + "\r\n");
+        assertTrue(rawStatus(huge).startsWith("HTTP/1.1 431"), "a 100 KB head sent in one write");
     }
 
     @Test

@@ -329,7 +329,12 @@ public final class EventLoop implements Runnable, CompletionSink
         {
             return;
         }
-        if (HttpConnection.TOO_LONG == headEnd || !handshake.parse(connection.bytes(), headEnd))
+        if (HttpConnection.TOO_LONG == headEnd)
+        {
+            respondAndClose(key, HttpResponses.HEADERS_TOO_LARGE);
+            return;
+        }
+        if (!handshake.parse(connection.bytes(), headEnd))
         {
             respondAndClose(key, HttpResponses.BAD_REQUEST);
             return;

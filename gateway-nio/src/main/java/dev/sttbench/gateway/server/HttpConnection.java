@@ -34,7 +34,8 @@ final class HttpConnection
         {
             return length > Handshake.MAX_REQUEST_HEAD ? TOO_LONG : INCOMPLETE;
         }
-        return end;
+        // A head that arrived whole in one read is held to the same limit.
+        return end > Handshake.MAX_REQUEST_HEAD ? TOO_LONG : end;
     }
 
     byte[] bytes()

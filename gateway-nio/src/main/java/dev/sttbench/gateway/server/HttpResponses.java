@@ -8,6 +8,7 @@ final class HttpResponses
     static final byte[] BAD_REQUEST = status("400 Bad Request");
     static final byte[] NOT_FOUND = status("404 Not Found");
     static final byte[] METHOD_NOT_ALLOWED = status("405 Method Not Allowed");
+    static final byte[] HEADERS_TOO_LARGE = status("431 Request Header Fields Too Large");
     static final byte[] SERVICE_UNAVAILABLE = status("503 Service Unavailable");
 
     private HttpResponses()

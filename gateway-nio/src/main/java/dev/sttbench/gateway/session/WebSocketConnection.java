@@ -218,6 +218,11 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
     {
         if (AWAITING_START == state)
         {
+            if (!Utf8.isValid(startMessage, 0, messageLength))
+            {
+                // RFC 6455 §8.1: a text message that is not UTF-8 fails the connection with 1007.
+                return CloseCodes.INVALID_PAYLOAD;
+            }
             if (!StartMessage.isValid(startMessage.byteArray(), messageLength))
             {
                 return CloseCodes.PROTOCOL_ERROR;

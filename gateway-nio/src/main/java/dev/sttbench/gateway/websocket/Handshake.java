@@ -68,7 +68,8 @@ public final class Handshake
         version = null;
 
         final String head = new String(bytes, 0, headLength, StandardCharsets.ISO_8859_1);
-        final String[] lines = head.split("\r\n");
+        // Limit -1 keeps empty lines: a head that is only CRLF CRLF is one empty request line, not no line at all.
+        final String[] lines = head.split("\r\n", -1);
         final String[] requestLine = lines[0].split(" ");
         if (3 != requestLine.length || !requestLine[2].startsWith("HTTP/1."))
         {
