@@ -29,7 +29,8 @@ public final class LoopMetrics
     public static final int AUDIO_CHUNKS_TRIMMED = 15;
     public static final int LOOP_ERRORS = 16;
     public static final int EXCHANGES_IDLE = 17;
-    private static final int ERROR_FRAMES_BASE = 18;
+    public static final int ACCEPT_PAUSES = 18;
+    private static final int ERROR_FRAMES_BASE = 19;
     private static final int LATENESS_BUCKETS_BASE = ERROR_FRAMES_BASE + ErrorKind.count();
 
     /** Upper bounds (ms) of the flush-lateness histogram buckets; the last bucket is +Inf. */

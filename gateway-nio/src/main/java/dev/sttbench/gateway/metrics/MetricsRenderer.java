@@ -31,6 +31,7 @@ public final class MetricsRenderer
         counter(out, loops, "gateway_late_completions_discarded_total", LoopMetrics.LATE_COMPLETIONS);
         counter(out, loops, "gateway_connections_aborted_total", LoopMetrics.CONNECTIONS_ABORTED);
         counter(out, loops, "gateway_loop_errors_total", LoopMetrics.LOOP_ERRORS);
+        counter(out, loops, "gateway_accept_pauses_total", LoopMetrics.ACCEPT_PAUSES);
         gauge(out, loops, "gateway_audio_chunks_in_use", LoopMetrics.AUDIO_CHUNKS_IN_USE);
         counter(out, loops, "gateway_audio_chunks_trimmed_total", LoopMetrics.AUDIO_CHUNKS_TRIMMED);
         gauge(out, loops, "gateway_inference_exchanges_idle", LoopMetrics.EXCHANGES_IDLE);

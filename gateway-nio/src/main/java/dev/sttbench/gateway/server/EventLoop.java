@@ -43,6 +43,8 @@ public final class EventLoop implements Runnable, CompletionSink
     private static final long DRAIN_SELECT_MS = 10;
     private static final long CLOSE_GRACE_NANOS = 1_500_000_000L;
     private static final long RESOLVE_GRACE_NANOS = 500_000_000L;
+    /** How long accepting pauses after it failed (out of file descriptors). */
+    private static final long ACCEPT_PAUSE_NANOS = 100_000_000L;
     /** How often idle audio chunks and exchanges are given back and the memory gauges are refreshed. */
     private static final long HOUSEKEEPING_NANOS = 1_000_000_000L;
 
@@ -69,6 +71,8 @@ public final class EventLoop implements Runnable, CompletionSink
     private boolean clockStale;
     private int selectedKeys;
     private long nextHousekeepingNanos;
+    /** When accepting resumes after a failure; 0 while accepting. */
+    private long acceptResumeNanos;
 
     private final long pacingNanos;
 
@@ -150,13 +154,15 @@ public final class EventLoop implements Runnable, CompletionSink
             nextHousekeepingNanos = System.nanoTime() + HOUSEKEEPING_NANOS;
             while (true)
             {
-                final long selectMs = drainRequested ? DRAIN_SELECT_MS : timers.isEmpty() ? 0 : TIMER_SELECT_MS;
+                final long selectMs = drainRequested ? DRAIN_SELECT_MS :
+                    timers.isEmpty() && 0 == acceptResumeNanos ? 0 : TIMER_SELECT_MS;
                 clockStale = true;
                 selectedKeys = 0;
                 selector.select(onSelected, selectMs);
                 final long now = cycleClock();
                 wakeupPending.set(false);
                 final int work = selectedKeys + completions.drain(onCompletion) + timers.poll(now);
+                resumeAcceptingWhenDue(now);
                 if (now >= nextHousekeepingNanos)
                 {
                     housekeeping(now);
@@ -287,19 +293,70 @@ public final class EventLoop implements Runnable, CompletionSink
 
     private void accept()
     {
-        try
+        while (true)
         {
-            SocketChannel channel;
-            while (null != (channel = listener.accept()))
+            final SocketChannel channel;
+            try
+            {
+                channel = listener.accept();
+            }
+            catch (final IOException ex)
+            {
+                pauseAccepting(ex);
+                return;
+            }
+            if (null == channel)
+            {
+                return;
+            }
+            try
             {
                 channel.configureBlocking(false);
                 channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 channel.register(selector, SelectionKey.OP_READ, new HttpConnection());
             }
+            catch (final IOException ex)
+            {
+                errors.record("accepted connection failed", ex);
+                closeQuietly(channel);
+            }
         }
-        catch (final IOException ex)
+    }
+
+    /**
+     * Accepting failed, typically out of file descriptors (EMFILE): the pending connection stays queued and the
+     * listener readable, so retrying at once would spin the loop. Stop watching the listener for a while (counted,
+     * logged at most once a second) and resume by itself; connections wait in the backlog meanwhile.
+     */
+    private void pauseAccepting(final IOException cause)
+    {
+        metrics.increment(LoopMetrics.ACCEPT_PAUSES);
+        errors.record("accept failed, pausing accepts for " + ACCEPT_PAUSE_NANOS / 1_000_000 + " ms", cause);
+        listener.keyFor(selector).interestOps(0);
+        acceptResumeNanos = cycleClock() + ACCEPT_PAUSE_NANOS;
+    }
+
+    private void resumeAcceptingWhenDue(final long now)
+    {
+        if (acceptResumeNanos != 0 && now >= acceptResumeNanos)
         {
-            errors.record("accept failed", ex);
+            acceptResumeNanos = 0;
+            if (0 == drainPhase)
+            {
+                listener.keyFor(selector).interestOps(SelectionKey.OP_ACCEPT);
+            }
+        }
+    }
+
+    private static void closeQuietly(final SocketChannel channel)
+    {
+        try
+        {
+            channel.close();
+        }
+        catch (final IOException ignore)
+        {
+            // Never registered: nothing else holds it.
         }
     }
 
