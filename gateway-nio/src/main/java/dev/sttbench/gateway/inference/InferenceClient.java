@@ -129,7 +129,7 @@ public final class InferenceClient implements InferencePort, AutoCloseable
      * An exchange of this client: its request (built once, with this exchange as the body publisher and its
      * content length re-armed per batch), its body handler and subscriber, and the completion of the future
      * {@code sendAsync} returns, all one object reused for every batch it carries. Per request remain the
-     * subscription to the body views, the body stage and what the JDK allocates inside.
+     * subscription to the body with its view, the body stage and what the JDK allocates inside.
      * <p>
      * The outcome is claimed once (a CAS), written, then posted. A response is posted from its body subscriber,
      * on the client's selector thread: the future {@code sendAsync} returns completes on the common

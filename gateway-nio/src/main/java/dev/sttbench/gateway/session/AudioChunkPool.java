@@ -23,8 +23,7 @@ public final class AudioChunkPool implements AutoCloseable
 {
     public static final int CHUNK_BYTES = 8 * 1024;
     public static final int FRAMES_PER_CHUNK = 12;
-    public static final int FRAME_BYTES = GatewayConfig.FRAME_BYTES;
-    static final int ARRIVALS_OFFSET = FRAMES_PER_CHUNK * FRAME_BYTES;
+    static final int ARRIVALS_OFFSET = FRAMES_PER_CHUNK * GatewayConfig.FRAME_BYTES;
     public static final int NO_CHUNK = -1;
 
     private final OffHeapSlab slab;
@@ -67,11 +66,6 @@ public final class AudioChunkPool implements AutoCloseable
     public static int offset(final int chunk)
     {
         return chunk * CHUNK_BYTES;
-    }
-
-    public int capacity()
-    {
-        return free.length;
     }
 
     public int inUse()

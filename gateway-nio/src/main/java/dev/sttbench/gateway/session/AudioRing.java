@@ -5,9 +5,9 @@ import org.agrona.concurrent.UnsafeBuffer;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
+import static dev.sttbench.gateway.config.GatewayConfig.FRAME_BYTES;
 import static dev.sttbench.gateway.session.AudioChunkPool.ARRIVALS_OFFSET;
 import static dev.sttbench.gateway.session.AudioChunkPool.FRAMES_PER_CHUNK;
-import static dev.sttbench.gateway.session.AudioChunkPool.FRAME_BYTES;
 import static dev.sttbench.gateway.session.AudioChunkPool.NO_CHUNK;
 
 /**

@@ -47,7 +47,6 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
     private final Output output;
 
     private long nextSeq = 1;
-    private boolean started;
     private boolean closed;
     private long flushDeadlineNanos;
 
@@ -75,14 +74,8 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
     /** The start message arrived at {@code nowNanos}: the first flush comes after a random phase. */
     public void start(final long nowNanos)
     {
-        started = true;
         final long phase = loop.flushPhaseJitterNanos > 0 ? loop.random.nextLong(loop.flushPhaseJitterNanos + 1) : 0;
         flushDeadlineNanos = nowNanos + phase;
-    }
-
-    public boolean isStarted()
-    {
-        return started;
     }
 
     public long flushDeadlineNanos()

@@ -89,11 +89,6 @@ public final class LoopResources
         return readBuffer;
     }
 
-    public UnsafeBuffer readView()
-    {
-        return readView;
-    }
-
     public CachedNanoClock clock()
     {
         return clock;

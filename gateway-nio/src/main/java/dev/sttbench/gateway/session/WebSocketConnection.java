@@ -56,9 +56,8 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
     private int sinkIndex;
     private long arrivalNanos;
 
-    /** The next read tick, which is the flush when it falls on the flush deadline. */
+    /** The next read tick, which is the flush when it falls on the flush deadline; it keeps its last deadline. */
     private final SessionTimers.Timer tickTimer = new SessionTimers.Timer(this);
-    private long tickDeadlineNanos;
     private final SessionTimers.Timer lingerTimer = new SessionTimers.Timer(this);
 
     public WebSocketConnection(final LoopResources loop, final SocketChannel channel, final SelectionKey key, final int slot)
@@ -126,12 +125,6 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
                 return;
             }
         }
-    }
-
-    /** The peer closed its side. */
-    public void onEndOfStream()
-    {
-        dispose();
     }
 
     public void abort()
@@ -230,8 +223,7 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
             startMessage = null;
             state = STREAMING;
             audio.start(arrivalNanos);
-            tickDeadlineNanos = arrivalNanos;
-            scheduleTick(arrivalNanos);
+            scheduleTick(arrivalNanos, arrivalNanos);
             // From now on the socket is read on this connection's ticks, not when it becomes readable.
             updateInterest();
             return FrameDecoder.CONTINUE;
@@ -286,7 +278,8 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
     {
         if (timer == tickTimer)
         {
-            loop.metrics.timerLateness(nowNanos - tickDeadlineNanos);
+            final long tickNanos = tickTimer.deadlineNanos();
+            loop.metrics.timerLateness(nowNanos - tickNanos);
             if (loop.readPeriodNanos > 0)
             {
                 readAvailable(nowNanos);
@@ -295,11 +288,11 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
             {
                 return;
             }
-            if (tickDeadlineNanos == audio.flushDeadlineNanos())
+            if (tickNanos == audio.flushDeadlineNanos())
             {
                 audio.onFlushDue(nowNanos);
             }
-            scheduleTick(nowNanos);
+            scheduleTick(tickNanos, nowNanos);
         }
         else if (timer == lingerTimer)
         {
@@ -308,17 +301,18 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
     }
 
     /**
-     * Schedule the next tick: a read {@code readPeriodNanos} after the last one, or the flush when that comes
-     * first. Ticks are spaced from their schedule, not from when they fired, so they stay aligned with the flush.
+     * Schedule the next tick: a read {@code readPeriodNanos} after the last one, due at {@code lastTickNanos}, or
+     * the flush when that comes first. Ticks are spaced from their schedule, not from when they fired, so they
+     * stay aligned with the flush.
      */
-    private void scheduleTick(final long nowNanos)
+    private void scheduleTick(final long lastTickNanos, final long nowNanos)
     {
         final long flushDeadline = audio.flushDeadlineNanos();
         long deadline = flushDeadline;
         final long period = loop.readPeriodNanos;
         if (period > 0)
         {
-            long read = tickDeadlineNanos + period;
+            long read = lastTickNanos + period;
             if (read <= nowNanos)
             {
                 read = nowNanos + period;
@@ -328,7 +322,6 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
                 deadline = read;
             }
         }
-        tickDeadlineNanos = deadline;
         loop.timers.schedule(tickTimer, deadline);
     }
 
