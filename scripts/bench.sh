@@ -217,34 +217,30 @@ track_pid "$loadgen_pid"
 
 sampled=(inference-sim="$sim_pid" loadgen="$loadgen_pid")
 [[ -z $gateway_pid ]] || sampled+=(gateway="$gateway_pid")
-metrics=()
-if [[ -z $GATEWAY_URL ]]; then
-  metrics=(--metrics "http://127.0.0.1:$GATEWAY_PORT/metrics" "$GATEWAY_FRAMES_METRIC" "$OUT_DIR/gateway-metrics.csv")
-elif [[ -n $gateway_pid ]]; then
-  # An external gateway whose process is sampled: its frame counter at the same host's /metrics, if it has one.
-  metrics=(--metrics "$(sed -E 's#^ws://([^/]+).*#http://\1/metrics#' <<<"$GATEWAY_URL")" "$GATEWAY_FRAMES_METRIC"
-    "$OUT_DIR/gateway-metrics.csv")
-fi
-"$SCRIPTS_DIR/proc-sampler.sh" "$OUT_DIR/proc.csv" "${metrics[@]}" "${sampled[@]}" 2>"$OUT_DIR/sampler.log" &
-sampler_pid=$!
-track_pid "$sampler_pid"
-record loadgen_pid "$loadgen_pid"
-record sampler_pid "$sampler_pid"
-record loadgen_start_ms "$start_ms"
-record window_start_ms $((start_ms + (RAMP + WARMUP) * 1000 + SPREAD))
-record window_end_ms $((start_ms + (RAMP + WARMUP + MEASURE) * 1000 + SPREAD))
-
-# The gateway's /metrics at the window's start and when the load ends: the report takes the loop-lag
-# histograms' difference (report.LoopLag). Only where its /metrics is known.
+# The gateway's /metrics: ours, or an external gateway's whose process is sampled, at the same host, if it has one.
 metrics_url=''
 if [[ -z $GATEWAY_URL ]]; then
   metrics_url="http://127.0.0.1:$GATEWAY_PORT/metrics"
 elif [[ -n $gateway_pid ]]; then
   metrics_url=$(sed -E 's#^ws://([^/]+).*#http://\1/metrics#' <<<"$GATEWAY_URL")
 fi
+metrics=()
+[[ -z $metrics_url ]] || metrics=(--metrics "$metrics_url" "$GATEWAY_FRAMES_METRIC" "$OUT_DIR/gateway-metrics.csv")
+"$SCRIPTS_DIR/proc-sampler.sh" "$OUT_DIR/proc.csv" "${metrics[@]}" "${sampled[@]}" 2>"$OUT_DIR/sampler.log" &
+sampler_pid=$!
+track_pid "$sampler_pid"
+record loadgen_pid "$loadgen_pid"
+record sampler_pid "$sampler_pid"
+record loadgen_start_ms "$start_ms"
+window_start_ms=$((start_ms + (RAMP + WARMUP) * 1000 + SPREAD))
+record window_start_ms "$window_start_ms"
+record window_end_ms $((start_ms + (RAMP + WARMUP + MEASURE) * 1000 + SPREAD))
+
+# The gateway's /metrics at the window's start and when the load ends: the report takes the loop-lag
+# histograms' difference (report.LoopLag).
 if [[ -n $metrics_url ]]; then
   (
-    delay_ms=$((start_ms + (RAMP + WARMUP) * 1000 + SPREAD - $(now_ms)))
+    delay_ms=$((window_start_ms - $(now_ms)))
     ((delay_ms <= 0)) || sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))"
     curl -s --max-time 2 -o "$OUT_DIR/gateway-metrics-start.prom" "$metrics_url" || true
   ) &

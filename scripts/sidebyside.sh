@@ -123,7 +123,6 @@ mapfile -t server_pin < <(pin_prefix "$SERVER_CPUS")
 mapfile -t driver_pin < <(pin_prefix "$DRIVER_CPUS")
 read -r -a gateway_opts <<<"$GATEWAY_JAVA_OPTS $GATEWAY_EXTRA_JAVA_OPTS"
 page_size=$(getconf PAGESIZE)
-clk_tck=$(getconf CLK_TCK)
 sim_url="http://127.0.0.1:$SIM_PORT"
 server_env=(PORT="$SERVER_PORT" INFERENCE_URL="$sim_url" WORKER_THREADS=1 CPU_PASSES=4 MODEL_DELAY_MS=75
   FLUSH_INTERVAL_MS=1000 FLUSH_PHASE_JITTER_MS=1000 INFERENCE_TIMEOUT_MS=2000)
@@ -205,24 +204,12 @@ flatten_json() {
     }' "$1"
 }
 
-# CPU µs per frame of the server over bench.sh's measured window, as PointResult.gatewayCost computes it:
-# first and last proc.csv sample of the gateway in the window that have a frame-counter reading at the same
-# timestamp. Prints "us_per_frame frames seconds" (nothing without two such samples).
+# CPU µs per frame of the server over bench.sh's measured window, computed by the report code that writes
+# report.md (PointResult.gatewayCost). Prints "us_per_frame frames seconds" (nothing without the server's
+# frame counter, or when the point has no result).
 cpu_per_frame() {
-  local dir=$1 from to
-  [[ -s $dir/run.env ]] || return 0
-  from=$(sed -n 's/^window_start_ms=//p' "$dir/run.env" | tail -n 1)
-  to=$(sed -n 's/^window_end_ms=//p' "$dir/run.env" | tail -n 1)
-  [[ -n $from && -n $to && -s $dir/gateway-metrics.csv && -s $dir/proc.csv ]] || return 0
-  awk -F, -v from="$from" -v to="$to" -v tck="$clk_tck" '
-    FNR == 1 { next }
-    FILENAME == ARGV[1] { counter[$1] = $2; next }
-    $2 == "gateway" && $1 >= from && $1 <= to && ($1 in counter) {
-      if (!n++) { t0 = $1; k0 = $7; f0 = counter[$1] }
-      t1 = $1; k1 = $7; f1 = counter[$1]
-    }
-    END { if (n >= 2 && f1 > f0) printf "%.3f %d %.1f\n", (k1 - k0) / tck * 1e6 / (f1 - f0), f1 - f0, (t1 - t0) / 1000 }
-  ' "$dir/gateway-metrics.csv" "$dir/proc.csv"
+  [[ -s $1/summary.json ]] || return 0
+  java -cp "$LOADGEN_JAR" "$REPORT_MAIN" cost "$1" 2>/dev/null || true
 }
 
 # Formats a per-frame rate: 2 decimals, 3 significant digits below 0.1.

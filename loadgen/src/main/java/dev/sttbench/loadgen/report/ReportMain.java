@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * The scripts' entry point into this package ({@code java -cp loadgen.jar dev.sttbench.loadgen.report.ReportMain}):
@@ -28,12 +29,13 @@ public final class ReportMain {
         String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
         return switch (command) {
             case "report" -> report(rest, out, err);
+            case "cost" -> cost(rest, out, err);
             case "ladder-report" -> ladderReport(rest, out, err);
             case "plot" -> PlotCommand.run(rest, out, err);
             case "compare" -> CompareCommand.run(rest, out, err);
             default -> {
-                err.println("usage: ReportMain report POINT_DIR | ladder-report LADDER_DIR LABEL | plot --ladder LADDER_DIR"
-                        + " | compare A B");
+                err.println("usage: ReportMain report POINT_DIR | cost POINT_DIR | ladder-report LADDER_DIR LABEL"
+                        + " | plot --ladder LADDER_DIR | compare A B");
                 yield 2;
             }
         };
@@ -52,6 +54,28 @@ public final class ReportMain {
             return 0;
         } catch (IOException | RuntimeException e) {
             err.println("report: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /**
+     * The gateway's CPU over a point's measured window, as its report computes it, for scripts: "µs-per-frame
+     * frames seconds" on one line, or nothing when the gateway's frame counter was not sampled.
+     */
+    private static int cost(String[] args, PrintStream out, PrintStream err) {
+        if (args.length != 1) {
+            err.println("usage: cost POINT_DIR");
+            return 2;
+        }
+        try {
+            PointResult.GatewayCost cost = PointResult.read(Path.of(args[0])).gatewayCost();
+            if (cost != null && cost.framesMeasured()) {
+                out.printf(Locale.ROOT, "%.3f %.0f %.1f%n", cost.microsPerFrame(), cost.frames(),
+                        cost.elapsedMs() / 1000.0);
+            }
+            return 0;
+        } catch (RuntimeException e) {
+            err.println("cost: " + e.getMessage());
             return 1;
         }
     }

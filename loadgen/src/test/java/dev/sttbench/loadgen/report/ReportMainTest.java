@@ -38,8 +38,26 @@ class ReportMainTest {
     }
 
     @Test
+    void costPrintsTheGatewaysCpuPerFrameOnlyWhenItsFramesWereCounted() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int rc = ReportMain.run(new String[] {"cost", new PointFixture().write(tmp.resolve("counted")).toString()},
+                new PrintStream(out), new PrintStream(new ByteArrayOutputStream()));
+        assertEquals(0, rc);
+        assertEquals("100.000 50000 10.0", out.toString(StandardCharsets.UTF_8).trim());
+
+        PointFixture estimated = new PointFixture();
+        estimated.gatewayFrameCounter = false;
+        out.reset();
+        rc = ReportMain.run(new String[] {"cost", estimated.write(tmp.resolve("estimated")).toString()},
+                new PrintStream(out), new PrintStream(new ByteArrayOutputStream()));
+        assertEquals(0, rc);
+        assertEquals("", out.toString(StandardCharsets.UTF_8), "an estimate is not a measurement");
+    }
+
+    @Test
     void aMissingPointIsAnErrorAndAnUnknownCommandIsUsage() {
         assertEquals(1, run("report", tmp.resolve("absent").toString()));
+        assertEquals(1, run("cost", tmp.resolve("absent").toString()));
         assertEquals(2, run("frobnicate"));
         assertEquals(2, run());
     }
