@@ -159,3 +159,155 @@ pin_prefix() {
     printf 'taskset\n-c\n%s\n' "$1"
   fi
 }
+
+# ---- Starting the servers as bench.sh does (bench.sh and density.sh share these) ----
+# The caller defines record KEY VALUE (appends to its run.env) and sets OUT_DIR.
+
+# The settings both drivers share, PROTOCOL.md §4 defaults; then the placement (default_placement).
+server_defaults() {
+  SIM_PORT=${SIM_PORT:-9000}
+  GATEWAY_PORT=${GATEWAY_PORT:-8080}
+  # On one pinned core a concurrent collector only competes with the application; shared perf memory
+  # adds page-cache writes to safepoints.
+  GATEWAY_JAVA_OPTS=${GATEWAY_JAVA_OPTS:-$GATEWAY_JVM_OPTS}
+  SIM_JAVA_OPTS=${SIM_JAVA_OPTS:--XX:+UseSerialGC -XX:+PerfDisableSharedMem}
+  LOADGEN_JAVA_OPTS=${LOADGEN_JAVA_OPTS:--XX:+UseSerialGC -XX:+PerfDisableSharedMem}
+  CPU_PASSES=${CPU_PASSES:-4}
+  MODEL_DELAY_MS=${MODEL_DELAY_MS:-75}
+  FLUSH_INTERVAL_MS=${FLUSH_INTERVAL_MS:-1000}
+  FLUSH_PHASE_JITTER_MS=${FLUSH_PHASE_JITTER_MS:-1000}
+  INFERENCE_TIMEOUT_MS=${INFERENCE_TIMEOUT_MS:-2000}
+  MODEL_MAX_CONCURRENT=${MODEL_MAX_CONCURRENT:-65536}
+  BENCH_NICE=${BENCH_NICE:-}
+  default_placement
+}
+
+# Records the machine: CPU, cores, clock tick, kernel, OS, memory, JDK, load average, virtualization.
+record_host() {
+  record cpu_model "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+  record cores "$(nproc)"
+  record clk_tck "$(getconf CLK_TCK)"
+  record kernel "$(uname -sr)"
+  record os "$(. /etc/os-release 2>/dev/null && printf '%s' "${PRETTY_NAME:-}")"
+  record mem_total_kb "$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"
+  record jdk "$(java -version 2>&1 | head -n 1)"
+  record virtualization "$(virtualization)"
+  record loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# "none", or what this machine runs inside: a container and/or a hypervisor (e.g. "docker, hypervisor").
+virtualization() {
+  local -a found=()
+  local virt
+  if command -v systemd-detect-virt >/dev/null 2>&1; then
+    virt=$(systemd-detect-virt --container 2>/dev/null || true)
+    [[ -z $virt || $virt == none ]] || found+=("$virt")
+  fi
+  if ((${#found[@]} == 0)) && [[ -f /.dockerenv ]]; then found+=(docker); fi
+  if grep -qw hypervisor /proc/cpuinfo 2>/dev/null; then found+=(hypervisor); fi
+  if ((${#found[@]} == 0)); then echo none; else virt=${found[*]}; echo "${virt// /, }"; fi
+}
+
+# Sets the launch prefixes and JVM flags of the three processes: nice_prefix, sim_pin, gateway_pin,
+# loadgen_pin, sim_opts, gateway_opts, loadgen_opts (arrays); records the nice value.
+prepare_launch() {
+  [[ -z $BENCH_NICE || $BENCH_NICE =~ ^-?[0-9]+$ ]] || die "BENCH_NICE must be a whole number, got '$BENCH_NICE'"
+  record nice "$BENCH_NICE"
+  nice_prefix=()
+  [[ -z $BENCH_NICE ]] || nice_prefix=(nice -n "$BENCH_NICE")
+  mapfile -t sim_pin < <(pin_prefix "$INFERENCE_CPUS")
+  mapfile -t gateway_pin < <(pin_prefix "$GATEWAY_CPUS")
+  mapfile -t loadgen_pin < <(pin_prefix "$LOADGEN_CPUS")
+  read -r -a sim_opts <<<"$SIM_JAVA_OPTS"
+  read -r -a gateway_opts <<<"$GATEWAY_JAVA_OPTS"
+  read -r -a loadgen_opts <<<"$LOADGEN_JAVA_OPTS"
+}
+
+# Starts inference-sim (log OUT_DIR/sim.log) and waits for its health: sets sim_pid, SIM_PORT, sim_url.
+start_inference_sim() {
+  local -a sim_env=(PORT="$SIM_PORT" CPU_PASSES="$CPU_PASSES" MODEL_DELAY_MS="$MODEL_DELAY_MS"
+    MODEL_MAX_CONCURRENT="$MODEL_MAX_CONCURRENT")
+  [[ -z ${SIM_WORKER_THREADS:-} ]] || sim_env+=(WORKER_THREADS="$SIM_WORKER_THREADS")
+  log "starting inference-sim on port $SIM_PORT (cpus ${INFERENCE_CPUS:-any})"
+  env "${sim_env[@]}" "${nice_prefix[@]}" "${sim_pin[@]}" java "${sim_opts[@]}" -jar "$SIM_JAR" >"$OUT_DIR/sim.log" 2>&1 &
+  sim_pid=$!
+  track_pid "$sim_pid"
+  SIM_PORT=$(wait_for_listening "$OUT_DIR/sim.log" "$sim_pid")
+  sim_url="http://127.0.0.1:$SIM_PORT"
+  wait_for_health "$sim_url/health" "$sim_pid" "$OUT_DIR/sim.log"
+  record sim_pid "$sim_pid"
+  record sim_url "$sim_url"
+  record sim_java_opts "$SIM_JAVA_OPTS"
+  record inference_cpus "$INFERENCE_CPUS"
+}
+
+# Starts gateway-nio against sim_url (log OUT_DIR/gateway.log), pinned and under GATEWAY_CPU_LIMIT's CFS
+# quota when set, and waits for its health: sets gateway_pid, GATEWAY_PORT, ws_url, CGROUP_DIR (the caller
+# removes it) and gateway_env. GATEWAY_WORKER_THREADS, GATEWAY_MAX_SESSIONS, GATEWAY_SESSION_BUFFER_FRAMES
+# become its WORKER_THREADS, MAX_SESSIONS, SESSION_BUFFER_FRAMES.
+start_gateway() {
+  local -a cgroup_exec=()
+  gateway_env=("$GATEWAY_MALLOC_ENV" PORT="$GATEWAY_PORT" INFERENCE_URL="$sim_url" CPU_PASSES="$CPU_PASSES"
+    MODEL_DELAY_MS="$MODEL_DELAY_MS" FLUSH_INTERVAL_MS="$FLUSH_INTERVAL_MS"
+    FLUSH_PHASE_JITTER_MS="$FLUSH_PHASE_JITTER_MS" INFERENCE_TIMEOUT_MS="$INFERENCE_TIMEOUT_MS")
+  [[ -z ${GATEWAY_WORKER_THREADS:-} ]] || gateway_env+=(WORKER_THREADS="$GATEWAY_WORKER_THREADS")
+  [[ -z ${GATEWAY_MAX_SESSIONS:-} ]] || gateway_env+=(MAX_SESSIONS="$GATEWAY_MAX_SESSIONS")
+  [[ -z ${GATEWAY_SESSION_BUFFER_FRAMES:-} ]] || gateway_env+=(SESSION_BUFFER_FRAMES="$GATEWAY_SESSION_BUFFER_FRAMES")
+  if [[ -n $GATEWAY_CPU_LIMIT ]]; then
+    CGROUP_DIR=$("$SCRIPTS_DIR/cgroup.sh" create "sttbench-gateway-$$" "$GATEWAY_CPU_LIMIT") \
+      || die "cannot apply GATEWAY_CPU_LIMIT=$GATEWAY_CPU_LIMIT (run as root, or set GATEWAY_CPU_LIMIT= for no limit)"
+    cgroup_exec=("$SCRIPTS_DIR/cgroup.sh" exec "$CGROUP_DIR")
+    if [[ -f $CGROUP_DIR/cpu.max ]]; then
+      record cgroup "v2 $CGROUP_DIR cpu.max=$(<"$CGROUP_DIR/cpu.max")"
+    else
+      record cgroup "v1 $CGROUP_DIR cpu.cfs_quota_us=$(<"$CGROUP_DIR/cpu.cfs_quota_us") cpu.cfs_period_us=$(<"$CGROUP_DIR/cpu.cfs_period_us")"
+    fi
+  fi
+  log "starting gateway-nio on port $GATEWAY_PORT (cpus ${GATEWAY_CPUS:-any}, limit ${GATEWAY_CPU_LIMIT:-none})"
+  env "${gateway_env[@]}" "${cgroup_exec[@]}" "${nice_prefix[@]}" "${gateway_pin[@]}" java "${gateway_opts[@]}" -jar "$GATEWAY_JAR" \
+    >"$OUT_DIR/gateway.log" 2>&1 &
+  gateway_pid=$!
+  track_pid "$gateway_pid"
+  if ! GATEWAY_PORT=$(wait_for_listening "$OUT_DIR/gateway.log" "$gateway_pid"); then
+    if grep -q 'invalid configuration' "$OUT_DIR/gateway.log" 2>/dev/null; then
+      log "the gateway's variables are set here as GATEWAY_WORKER_THREADS, GATEWAY_MAX_SESSIONS, GATEWAY_SESSION_BUFFER_FRAMES"
+    fi
+    die "gateway-nio did not start (log: $OUT_DIR/gateway.log)"
+  fi
+  wait_for_health "http://127.0.0.1:$GATEWAY_PORT/health" "$gateway_pid" "$OUT_DIR/gateway.log"
+  ws_url="ws://127.0.0.1:$GATEWAY_PORT/ws/stt"
+  record gateway gateway-nio
+  record gateway_cpus "$GATEWAY_CPUS"
+  record gateway_java_opts "$GATEWAY_JAVA_OPTS"
+  record gateway_env "${gateway_env[*]}"
+}
+
+# The SCHED_FIFO priority for the loadgen's loops when LOADGEN_RT_PRIORITY is unset: 1 when it has CPUs of
+# its own and this shell may use SCHED_FIFO, else 0 (normal scheduling). Sets and validates LOADGEN_RT_PRIORITY.
+# Under SCHED_FIFO no kernel thread or sampler on the loadgen's cores can hold a due frame back
+# (loadgen/README.md, "Measured efficiency"). Only when it has cores of its own: sharing one with the
+# gateway or inference-sim, it would preempt what it measures (a starved simulator answers past the
+# inference deadline). Without the privilege the loops run at normal priority.
+default_loadgen_rt_priority() {
+  if [[ -z ${LOADGEN_RT_PRIORITY:-} ]]; then
+    LOADGEN_RT_PRIORITY=0
+    if [[ -n $LOADGEN_CPUS ]] && ! cpus_overlap "$LOADGEN_CPUS" "$GATEWAY_CPUS" \
+      && ! cpus_overlap "$LOADGEN_CPUS" "$INFERENCE_CPUS" && command -v chrt >/dev/null && chrt -f 1 true 2>/dev/null; then
+      LOADGEN_RT_PRIORITY=1
+    fi
+  fi
+  [[ $LOADGEN_RT_PRIORITY =~ ^[0-9]+$ ]] || die "LOADGEN_RT_PRIORITY must be 0..99, got '$LOADGEN_RT_PRIORITY'"
+}
+
+# Sets loadgen_args to `loadgen run` with the §4 timing contract: $1 sessions against $2, summary.json and
+# samples.csv into directory $3, service name $4. Reads WARMUP MEASURE RAMP SPREAD, LOADGEN_THREADS,
+# LOADGEN_SEND_PATH and LOADGEN_RT_PRIORITY (default_loadgen_rt_priority first).
+loadgen_run_args() {
+  loadgen_args=(run --url "$2" --sessions "$1" --warmup-secs "$WARMUP" --measure-secs "$MEASURE"
+    --ramp-up-secs "$RAMP" --session-start-spread-ms "$SPREAD" --connect-timeout-ms 5000 --send-timeout-ms 5000
+    --close-grace-ms 5000 --session-grace-secs 15 --service-name "$4" --slo
+    --samples-out "$3/samples.csv" --json-out "$3/summary.json")
+  [[ -z ${LOADGEN_THREADS:-} ]] || loadgen_args+=(--threads "$LOADGEN_THREADS")
+  [[ -z ${LOADGEN_SEND_PATH:-} ]] || loadgen_args+=(--send-path "$LOADGEN_SEND_PATH")
+  loadgen_args+=(--rt-priority "$LOADGEN_RT_PRIORITY")
+}
