@@ -9,7 +9,8 @@
 #   cpu_ticks        utime+stime from /proc/PID/stat, cumulative, in CLK_TCK units
 #   cpu_pct          utime+stime delta over wall time since the previous sample (100 = one core)
 # With --metrics, each round also reads counter NAME from URL (Prometheus text or JSON) into
-# METRICS.csv rows epoch_ms,value, stamped like the same round's /proc rows.
+# METRICS.csv rows epoch_ms,value, stamped like the same round's /proc rows. A Prometheus metric with
+# several label sets (e.g. gateway_sessions{loop="0"}, {loop="1"}) is their sum when they are whole numbers.
 set -euo pipefail
 shopt -s nullglob
 
@@ -62,11 +63,12 @@ read_proc() {
   fds=${#fd_entries[@]}
 }
 
-# Sets counter to the value of counter $2 in the body at URL $1: Prometheus `name value` / `name{...} value`,
-# or JSON `"name": value`. HTTP/1.0 over bash's /dev/tcp (http://host:port/path only). A scrape that fails or
-# takes over 1 s in all (a saturated gateway) leaves counter empty for this second; it never stops the sampler.
+# Sets counter to the value of counter $2 in the body at URL $1: Prometheus `name value` / `name{...} value`
+# (the sum of its consecutive label sets when whole numbers, else the first), or JSON `"name": value`.
+# HTTP/1.0 over bash's /dev/tcp (http://host:port/path only). A scrape that fails or takes over 1 s in all
+# (a saturated gateway) leaves counter empty for this second; it never stops the sampler.
 read_counter() {
-  local url=$1 name=$2 host port path fd line left secs status deadline
+  local url=$1 name=$2 host port path fd line left secs status deadline value
   counter=''
   [[ $url =~ ^http://([^/:]+):([0-9]+)(/.*)?$ ]] || return 0
   host=${BASH_REMATCH[1]} port=${BASH_REMATCH[2]} path=${BASH_REMATCH[3]:-/}
@@ -81,8 +83,16 @@ read_counter() {
       # 1 = end of the body (its last line may lack a newline); above 128 = out of time.
       ((status <= 1)) || break
       line=${line%$'\r'}
-      if [[ $line =~ ^$name(\{[^}]*\})?[[:space:]]+([0-9.eE+-]+) ]]; then counter=${BASH_REMATCH[2]}; break; fi
-      if [[ $line =~ \"$name\"[[:space:]]*:[[:space:]]*([0-9.eE+-]+) ]]; then counter=${BASH_REMATCH[1]}; break; fi
+      if [[ $line =~ ^$name(\{[^}]*\})?[[:space:]]+([0-9.eE+-]+) ]]; then
+        value=${BASH_REMATCH[2]}
+        if [[ -z $counter ]]; then counter=$value
+        elif [[ $counter =~ ^[0-9]+$ && $value =~ ^[0-9]+$ ]]; then counter=$((counter + value)); fi
+      elif [[ -n $counter ]]; then
+        break # past the metric's lines
+      elif [[ $line =~ \"$name\"[[:space:]]*:[[:space:]]*([0-9.eE+-]+) ]]; then
+        counter=${BASH_REMATCH[1]}
+        break
+      fi
       ((status == 0)) || break
     done
   fi
