@@ -108,7 +108,7 @@ public final class PlotCommand {
         return chart;
     }
 
-    private static void style(XYChart chart) {
+    static void style(XYChart chart) {
         Styler styler = chart.getStyler();
         styler.setChartBackgroundColor(Color.WHITE);
         styler.setLegendPosition(Styler.LegendPosition.InsideNW);
@@ -137,7 +137,7 @@ public final class PlotCommand {
         return series;
     }
 
-    private static void threshold(XYChart chart, String name, double[] x, double ms, Color color) {
+    static void threshold(XYChart chart, String name, double[] x, double ms, Color color) {
         XYSeries series = chart.addSeries(name, new double[] {x[0], x[x.length - 1]}, new double[] {ms, ms});
         series.setLineColor(color);
         series.setLineStyle(THRESHOLD_STROKE);

@@ -14,6 +14,10 @@ import java.util.Locale;
  *   <li>{@code ladder-report LADDER_DIR LABEL}: writes LADDER_DIR/report.md, prints the ceiling sentence</li>
  *   <li>{@code plot --ladder LADDER_DIR}: {@link PlotCommand}</li>
  *   <li>{@code compare A B}: {@link CompareCommand}</li>
+ *   <li>{@code density RUN_DIR [--table FILE]}: writes RUN_DIR/report.md and density.png, appends the run's row to
+ *       FILE (created with its header when missing), prints the verdict line and exits with the density gate's
+ *       code ({@link DensityVerdict}: 0 pass, 2 over the RSS budget, 3 session errors); 1 when the run's files
+ *       cannot be read, 4 on a wrong command line (2 and 3 are verdicts here)</li>
  * </ul>
  */
 public final class ReportMain {
@@ -33,9 +37,10 @@ public final class ReportMain {
             case "ladder-report" -> ladderReport(rest, out, err);
             case "plot" -> PlotCommand.run(rest, out, err);
             case "compare" -> CompareCommand.run(rest, out, err);
+            case "density" -> density(rest, out, err);
             default -> {
                 err.println("usage: ReportMain report POINT_DIR | cost POINT_DIR | ladder-report LADDER_DIR LABEL"
-                        + " | plot --ladder LADDER_DIR | compare A B");
+                        + " | plot --ladder LADDER_DIR | compare A B | density RUN_DIR [--table FILE]");
                 yield 2;
             }
         };
@@ -76,6 +81,30 @@ public final class ReportMain {
             return 0;
         } catch (RuntimeException e) {
             err.println("cost: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** Exit code of {@code density} for a wrong command line: 2 and 3 are the gate's verdicts. */
+    static final int DENSITY_USAGE = 4;
+
+    private static int density(String[] args, PrintStream out, PrintStream err) {
+        if (!(args.length == 1 || args.length == 3 && args[1].equals("--table"))) {
+            err.println("usage: density RUN_DIR [--table FILE]");
+            return DENSITY_USAGE;
+        }
+        try {
+            DensityRun run = DensityRun.read(Path.of(args[0]));
+            DensityVerdict verdict = DensityVerdict.of(run);
+            Files.writeString(run.dir().resolve(DensityReport.FILE_NAME), DensityReport.render(run, verdict));
+            DensityPlot.write(run);
+            if (args.length == 3) {
+                DensityReport.appendRow(Path.of(args[2]), run, verdict);
+            }
+            out.println(DensityReport.verdictLine(run, verdict));
+            return verdict.exitCode();
+        } catch (IOException | RuntimeException e) {
+            err.println("density: " + e.getMessage());
             return 1;
         }
     }
