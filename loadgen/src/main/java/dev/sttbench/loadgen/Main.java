@@ -1,12 +1,13 @@
 package dev.sttbench.loadgen;
 
 import dev.sttbench.loadgen.conformance.ConformanceCommand;
+import dev.sttbench.loadgen.density.DensityCommand;
 import dev.sttbench.loadgen.report.PlotCommand;
 import dev.sttbench.loadgen.run.RunCommand;
 import java.io.PrintStream;
 import java.util.Arrays;
 
-/** {@code java -jar loadgen.jar run|conformance ...}: subcommand dispatch. */
+/** {@code java -jar loadgen.jar run|conformance|density ...}: subcommand dispatch. */
 public final class Main {
     private static final String USAGE = """
             usage: loadgen <command> [flags]
@@ -14,6 +15,7 @@ public final class Main {
             commands:
               run           open-loop load against a gateway; summary JSON, samples CSV, SLO verdict
               conformance   black-box protocol checks against any gateway (PROTOCOL.md §1)
+              density       open, hold, ping and close many idle sessions: how many a gateway holds
               plot          charts of a benchmark ladder (see plot --help)
 
             loadgen <command> --help describes a command's flags.
@@ -36,6 +38,7 @@ public final class Main {
         return switch (args[0]) {
             case "run" -> RunCommand.run(rest, out, err);
             case "conformance" -> ConformanceCommand.run(rest, out, err);
+            case "density" -> DensityCommand.run(rest, out, err);
             case "plot" -> PlotCommand.run(rest, out, err);
             case "--help", "-h", "help" -> {
                 out.print(USAGE);

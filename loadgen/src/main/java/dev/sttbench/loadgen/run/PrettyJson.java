@@ -6,13 +6,13 @@ import java.util.List;
 import java.util.Map;
 
 /** Writes maps, lists, strings, numbers, booleans and null as indented JSON, empty containers on one line. */
-final class PrettyJson {
+public final class PrettyJson {
     private static final String INDENT = "  ";
 
     private PrettyJson() {
     }
 
-    static String write(Object value) {
+    public static String write(Object value) {
         StringBuilder out = new StringBuilder(4096);
         write(out, value, 0);
         return out.toString();
