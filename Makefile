@@ -23,7 +23,7 @@ MVN := mvn -B
 JARS := inference-sim/target/inference-sim.jar gateway-nio/target/gateway-nio.jar loadgen/target/loadgen.jar
 SOURCES := pom.xml $(wildcard */pom.xml) $(shell find inference-sim/src gateway-nio/src loadgen/src -type f 2>/dev/null)
 
-.PHONY: build test clean jdk run-sim run-gateway run-loadgen conformance bench ladder compare sidebyside jmh
+.PHONY: build test clean jdk run-sim run-gateway run-loadgen conformance bench ladder compare sidebyside density jmh
 
 jdk: ## print the JDK every target uses
 	@echo "JAVA_HOME=$(JAVA_HOME)"; java -version
@@ -61,6 +61,9 @@ ladder: build ## capacity sweep: make ladder POINTS="250 500 1000"
 
 compare: build ## two reports side by side: make compare A=results/x B=results/y
 	scripts/compare.sh "$(A)" "$(B)"
+
+density: build ## density gate: make density CONNECTIONS=N [STREAMING=M] [FRAME_INTERVAL_MS=F] [RSS_BUDGET_MB=B] [HOLD=S] [RATE=R]: gateway RSS per connection held; exit 0 pass, 2 over budget, 3 session errors (scripts/density.sh)
+	scripts/density.sh
 
 sidebyside: build ## C floor vs gateway-nio [vs OTHER_GATEWAY_CMD], each alone on one core: make sidebyside SESSIONS_LIST="1000 2000"
 	scripts/sidebyside.sh
