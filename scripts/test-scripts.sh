@@ -4,9 +4,15 @@
 #  2. a smoke bench (20 sessions, 2 s warm-up, 5 s measured) that must pass the SLO and write every file;
 #  3. bench.sh stopped by SIGTERM mid-run leaves none of its processes (nor its cgroup) behind;
 #  4. a one-point ladder (run + confirmation), its report and plots, and compare.sh;
-#  5. sidebyside.sh on the C floor server alone: one short point, its table and CSV, nothing left running.
+#  5. sidebyside.sh on the C floor server alone: one short point, its table and CSV, nothing left running;
+#  6. density.sh: 200 idle connections held 2 s pass with every file; an RSS budget of 1 MiB exits 2; SIGTERM
+#     mid-hold leaves nothing running; over the fd hard limit it refuses before starting anything, and with
+#     ALLOW_FD_CAP=1 runs what fits.
 # Everything is written under a temporary RESULTS_DIR on ephemeral ports; the CPU limit is exercised
 # only where this machine lets us create a cgroup.
+#
+#   test-scripts.sh            all of it
+#   test-scripts.sh density    shellcheck, the sampler and 6 only (about 40 s)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -40,6 +46,99 @@ survivors() {
 # The cgroup directory recorded in run.env $1, if the run had one.
 cgroup_of() { sed -n 's/^cgroup=v[12] \([^ ]*\).*/\1/p' "$1" | tail -n 1; }
 
+# The plain closing line CI reads: "N passed, N failed"; exits non-zero on any failure.
+finish() {
+  echo "test-scripts: $passes passed, $failures failed"
+  ((failures == 0))
+  exit
+}
+
+# 6. density.sh, unpinned like the smoke bench; $limit is the smoke's CPU limit (empty without cgroups).
+density_tests() {
+  local results="$TMP/density" dir rc row
+  local -a density_env=(SIM_PORT=0 GATEWAY_PORT=0 RESULTS_DIR="$results" GATEWAY_CPUS='' INFERENCE_CPUS=''
+    LOADGEN_CPUS='' GATEWAY_CPU_LIMIT="$limit")
+  dir="$results/density-200"
+  rc=0
+  env "${density_env[@]}" CONNECTIONS=200 HOLD=2 RATE=1000 scripts/density.sh >"$TMP/density.out" 2>"$TMP/density.err" || rc=$?
+  if ((rc == 0)); then pass "density 200 connections exit 0: $(grep '^density ' "$TMP/density.out")"; else
+    fail "density 200 connections exited $rc"
+    tail -n 30 "$TMP/density.err" "$dir"/*.log >&2 || true
+  fi
+  for file in density.json proc.csv gateway-sessions.csv gateway-metrics-start.prom gateway-metrics-end.prom run.env \
+    report.md density.png; do
+    if [[ -s $dir/$file ]]; then pass "density wrote $file"; else fail "density did not write $file"; fi
+  done
+  if head -n 1 "$dir/report.md" 2>/dev/null | grep -qx '# Density, 200 idle connections: PASS' \
+    && grep -q 'KiB per connection\*\* (peak − baseline) / 200 | \*\*[0-9]' "$dir/report.md"; then
+    pass "density report states the verdict and KiB per connection"
+  else
+    fail "density report.md lacks the verdict or KiB per connection"
+  fi
+  if grep -q ',200$' "$dir/gateway-sessions.csv" 2>/dev/null; then pass "the gateway's session gauge reached 200"
+  else fail "gateway-sessions.csv never shows 200 sessions"; fi
+  if grep -q '^gateway_heap_mb=49$' "$dir/run.env" 2>/dev/null && grep -q 'MAX_SESSIONS=200' "$dir/run.env"; then
+    pass "gateway heap 49 MiB and MAX_SESSIONS=200 for 200 connections"
+  else
+    fail "gateway heap or MAX_SESSIONS not sized for 200 connections"
+  fi
+  left=$(survivors "$dir/run.env" "$dir")
+  if [[ -z $left ]]; then pass "no process of the density run outlives it"; else fail "still running after density.sh: $left"; fi
+
+  rc=0
+  env "${density_env[@]}" CONNECTIONS=50 HOLD=1 RSS_BUDGET_MB=1 OUT_DIR="$results/budget" scripts/density.sh \
+    >"$TMP/density-budget.out" 2>"$TMP/density-budget.err" || rc=$?
+  if ((rc == 2)) && grep -q '^density 50 OVER BUDGET' "$TMP/density-budget.out"; then pass "density over a 1 MiB budget exits 2"
+  else fail "density over a 1 MiB budget exited $rc: $(cat "$TMP/density-budget.out")"; fi
+  # SIGTERM during the hold stops every process it started (the loadgen's children included), exit 143.
+  local stopped="$results/stopped" density_pid
+  env "${density_env[@]}" CONNECTIONS=50 HOLD=60 OUT_DIR="$stopped" scripts/density.sh >/dev/null 2>"$TMP/density-stopped.err" &
+  density_pid=$!
+  local deadline=$((SECONDS + 60))
+  until grep -q '^open_seen_ms=' "$stopped/run.env" 2>/dev/null || ((SECONDS >= deadline)) || ! kill -0 "$density_pid" 2>/dev/null; do
+    sleep 0.2
+  done
+  kill -TERM "$density_pid" 2>/dev/null || true
+  rc=0
+  wait "$density_pid" || rc=$?
+  left=$(survivors "$stopped/run.env" "$stopped")
+  if ((rc == 143)) && [[ -z $left ]]; then pass "density.sh exits 143 on SIGTERM, nothing left running"
+  else fail "density.sh on SIGTERM exited $rc, left running: ${left:-nothing}"; fi
+
+  row=$(grep -c '^| [0-9]' "$results/density.md" 2>/dev/null || true)
+  if ((row == 2)) && head -n 1 "$results/density.md" | grep -q '^# Density runs'; then pass "density.md: header and one row per run"
+  else fail "density.md has ${row:-no} rows"; fi
+
+  # Over the hard fd limit (lowered to 400 for these two runs: 500 connections need 600): refused before anything
+  # starts, or with ALLOW_FD_CAP=1 run at 300 and said so. Only where the hard limit cannot be raised back, since
+  # the script raises it where it can.
+  if ! (ulimit -n 400 && ulimit -Hn 600) 2>/dev/null; then
+    rc=0
+    (ulimit -n 400 && exec env "${density_env[@]}" CONNECTIONS=500 HOLD=1 OUT_DIR="$results/fd-refused" scripts/density.sh) \
+      >"$TMP/density-fd.out" 2>"$TMP/density-fd.err" || rc=$?
+    if ((rc == 4)) && grep -q "the fd limit, not the gateway, caps this run.*hard limit (ulimit -Hn) is 400, so at most 300" \
+      "$TMP/density-fd.err" && grep -q 'ALLOW_FD_CAP=1' "$TMP/density-fd.err" && [[ ! -e $results/fd-refused/run.env ]]; then
+      pass "density over the fd hard limit exits 4 naming the limit, before starting anything"
+    else
+      fail "density over the fd hard limit exited $rc: $(cat "$TMP/density-fd.err")"
+    fi
+    rc=0
+    (ulimit -n 400 && exec env "${density_env[@]}" CONNECTIONS=500 HOLD=1 ALLOW_FD_CAP=1 OUT_DIR="$results/fd-capped" \
+      scripts/density.sh) >"$TMP/density-cap.out" 2>"$TMP/density-cap.err" || rc=$?
+    if ((rc == 0)) && grep -q '^density 300 PASS .*capped by the fd limit (500 wanted)' "$TMP/density-cap.out" \
+      && grep -q 'The file-descriptor limit, not the gateway, capped this run' "$results/fd-capped/report.md"; then
+      pass "ALLOW_FD_CAP=1 runs the 300 connections the fd limit allows and says so"
+    else
+      fail "ALLOW_FD_CAP=1 exited $rc: $(cat "$TMP/density-cap.out") $(tail -n 5 "$TMP/density-cap.err")"
+    fi
+  else
+    echo "note: the fd hard limit can be raised here: the fd-cap refusal and ALLOW_FD_CAP are not tested"
+  fi
+}
+
+only=${1:-}
+[[ -z $only || $only == density ]] || { echo "usage: test-scripts.sh [density]" >&2; exit 2; }
+
 # 1. shellcheck
 require_tool shellcheck
 if shellcheck -x scripts/*.sh; then pass "shellcheck scripts/*.sh"; else fail "shellcheck"; fi
@@ -66,6 +165,10 @@ if probe=$("$SCRIPTS_DIR/cgroup.sh" create "sttbench-probe-$$" 1 2>/dev/null); t
   pass "cgroup writable: smoke bench runs the gateway under a 1 vCPU CFS quota"
 else
   echo "note: cannot create a cgroup here: smoke bench runs without a CPU limit"
+fi
+if [[ $only == density ]]; then
+  density_tests
+  finish
 fi
 
 # Unpinned: the smoke checks function, not capacity, and must not fail because one core is busy.
@@ -232,6 +335,5 @@ fi
 left=$(survivors "$sbs/cfloor-20/run.env" "$sbs")
 if [[ -z $left ]]; then pass "sidebyside: no process outlives it"; else fail "still running after sidebyside.sh: $left"; fi
 
-# The plain closing line CI reads: "N passed, N failed".
-echo "test-scripts: $passes passed, $failures failed"
-((failures == 0))
+density_tests
+finish
