@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Runs the shards of a density run as child JVMs: the same java binary and class path as this one, the same
@@ -31,9 +32,12 @@ final class ChildProcesses {
         String java = ProcessHandle.current().info().command()
                 .orElseGet(() -> Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> jvmOptions = forwardedJvmOptions(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        List<Process> children = new ArrayList<>();
+        List<Process> children = new CopyOnWriteArrayList<>();
         List<ByteArrayOutputStream> outputs = new ArrayList<>();
         List<Thread> pumps = new ArrayList<>();
+        // Interrupted (Ctrl-C), the parent takes its children with it rather than leave them holding sockets.
+        Thread reaper = new Thread(() -> children.forEach(Process::destroyForcibly), "density-child-reaper");
+        Runtime.getRuntime().addShutdownHook(reaper);
         try {
             for (int k = 0; k < processes; k++) {
                 List<String> command = new ArrayList<>();
@@ -77,6 +81,11 @@ final class ChildProcesses {
         } finally {
             for (Process child : children) {
                 child.destroyForcibly();
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(reaper);
+            } catch (IllegalStateException e) {
+                // already shutting down: the hook runs
             }
         }
     }

@@ -3,10 +3,13 @@ package dev.sttbench.loadgen.density;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.github.cliftonlabs.json_simple.JsonArray;
 import dev.sttbench.loadgen.density.ScriptedServer.Script;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -52,6 +55,24 @@ class DensityAgainstScriptedServersTest {
         assertEquals(0, run.number("open.opened"));
         assertEquals(0, run.number("liveness.checked"));
         assertEquals(run.number("open_done_epoch_ms"), run.number("hold_done_epoch_ms"), "nothing open: no hold");
+    }
+
+    @Test
+    void connectionsAreBoundRoundRobinToTheSourceAddressesGiven() throws Exception {
+        try (ScriptedServer server = new ScriptedServer(Script.POLITE)) {
+            DensityRun run = DensityRun.of("--url", server.url(), "--connections", "6", "--hold", "0",
+                    "--source-addresses", "127.0.0.2,127.0.0.3", "--processes", "1");
+            assertEquals(0, run.exit(), run.why());
+            assertEquals(new JsonArray(List.of("127.0.0.2", "127.0.0.3")), run.at("source_addresses"));
+            assertEquals(Set.of("127.0.0.2", "127.0.0.3"), server.peers());
+            assertEquals(6, run.number("liveness.alive"));
+        }
+    }
+
+    @Test
+    void anAddressThatIsNotLocalIsALocalAddressFailure() throws Exception {
+        // 192.0.2.0/24 is TEST-NET-1: documentation only, configured on no interface.
+        assertOnly(against(Script.POLITE, 0, "--source-addresses", "192.0.2.1"), "local_address", N);
     }
 
     @Test

@@ -10,6 +10,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -27,11 +29,14 @@ final class ScriptedServer implements AutoCloseable {
         /** Upgrades and answers pings, but never answers a close. */
         IGNORE_CLOSE,
         /** Upgrades, then sends a partial naming frames never sent. */
-        PHANTOM_PARTIAL
+        PHANTOM_PARTIAL,
+        /** Keeps the contract a silent session needs: pongs, and a close answered with a close and end of stream. */
+        POLITE
     }
 
     private final ServerSocket server;
     private final Script script;
+    private final Set<String> peers = ConcurrentHashMap.newKeySet();
     private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
         Thread thread = new Thread(r, "scripted-server");
         thread.setDaemon(true);
@@ -45,6 +50,11 @@ final class ScriptedServer implements AutoCloseable {
         threads.execute(this::accept);
     }
 
+    /** The source addresses clients connected from. */
+    Set<String> peers() {
+        return Set.copyOf(peers);
+    }
+
     String url() {
         return "ws://127.0.0.1:" + server.getLocalPort() + "/ws/stt";
     }
@@ -53,6 +63,7 @@ final class ScriptedServer implements AutoCloseable {
         while (!server.isClosed()) {
             try {
                 Socket socket = server.accept();
+                peers.add(socket.getInetAddress().getHostAddress());
                 threads.execute(() -> serve(socket));
             } catch (IOException e) {
                 return;
@@ -121,8 +132,13 @@ final class ScriptedServer implements AutoCloseable {
             for (int i = 0; i < payload.length; i++) {
                 payload[i] ^= mask[i & 3];
             }
-            if ((b0 & 0x0F) == WebSocketClientCodec.OPCODE_PING && script == Script.IGNORE_CLOSE) {
+            boolean answers = script == Script.IGNORE_CLOSE || script == Script.POLITE;
+            if ((b0 & 0x0F) == WebSocketClientCodec.OPCODE_PING && answers) {
                 write(out, frame(WebSocketClientCodec.OPCODE_PONG, payload));
+            }
+            if ((b0 & 0x0F) == WebSocketClientCodec.OPCODE_CLOSE && script == Script.POLITE) {
+                write(out, frame(WebSocketClientCodec.OPCODE_CLOSE, payload));
+                return;
             }
         }
     }
