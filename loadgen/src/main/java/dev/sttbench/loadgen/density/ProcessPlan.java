@@ -17,13 +17,16 @@ record ProcessPlan(int processes, String why) {
         String limit = openFilesLimit == ProcSelf.UNKNOWN ? "an unknown open-files limit"
                 : "an open-files limit of " + openFilesLimit;
         if (requested != DensityOptions.AUTO_PROCESSES) {
-            int share = Math.ceilDiv(connections, requested);
-            String why = "--processes " + requested + ": up to " + share + " connections each, with " + limit;
+            // More processes than connections would only start idle JVMs.
+            int processes = Math.min(requested, connections);
+            int share = Math.ceilDiv(connections, processes);
+            String why = "--processes " + requested + ": " + processes + " process" + (processes == 1 ? "" : "es")
+                    + " of up to " + share + " connections, with " + limit;
             if (share > perProcess) {
                 why += "; warning: more than the " + Math.max(0, perProcess) + " sockets it leaves (" + SPARE_DESCRIPTORS
                         + " kept for the JVM): expect local_address failures";
             }
-            return new ProcessPlan(requested, why);
+            return new ProcessPlan(processes, why);
         }
         if (perProcess < 1) {
             return new ProcessPlan(1, limit + " leaves no socket beside the " + SPARE_DESCRIPTORS

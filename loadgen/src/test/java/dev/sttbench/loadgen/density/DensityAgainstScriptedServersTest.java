@@ -54,7 +54,8 @@ class DensityAgainstScriptedServersTest {
         assertOnly(run, "refused", 20);
         assertEquals(0, run.number("open.opened"));
         assertEquals(0, run.number("liveness.checked"));
-        assertEquals(run.number("open_done_epoch_ms"), run.number("hold_done_epoch_ms"), "nothing open: no hold");
+        long held = run.number("hold_done_epoch_ms") - run.number("open_done_epoch_ms");
+        assertTrue(held < 1000, "nothing open, so no 5 s hold, but " + held + " ms");
     }
 
     @Test

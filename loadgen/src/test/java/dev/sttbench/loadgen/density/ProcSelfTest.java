@@ -57,6 +57,7 @@ class ProcSelfTest {
         assertEquals(1, ProcessPlan.of(1_000_000, DensityOptions.AUTO_PROCESSES, ProcSelf.UNKNOWN).processes());
         ProcessPlan forced = ProcessPlan.of(100, 2, 20_000);
         assertEquals(2, forced.processes());
+        assertEquals(3, ProcessPlan.of(3, 8, 20_000).processes(), "no process without a connection");
         ProcessPlan tooFew = ProcessPlan.of(100_000, 2, 20_000);
         assertTrue(tooFew.why().contains("warning"), tooFew.why());
     }
