@@ -93,7 +93,7 @@ class DensityEndToEndTest {
         assertEquals(new JsonArray(List.of("127.0.0.1")), run.at("source_addresses"));
         assertEquals(2000, run.number("open.requested_rate_per_s"));
         long hold = run.number("hold_done_epoch_ms") - run.number("open_done_epoch_ms");
-        assertTrue(hold >= 2000 && hold < 3000, "held " + hold + " ms");
+        assertTrue(hold >= 1990 && hold < 3000, "held " + hold + " ms (epoch milliseconds truncate)");
         assertTrue(run.stderr().contains("density: 1 process: 300 connections + 64 spare descriptors fit"), run.why());
         assertTrue(run.stderr().contains("source addresses: the kernel's choice"), run.why());
     }
