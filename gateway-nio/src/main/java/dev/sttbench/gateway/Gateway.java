@@ -5,8 +5,10 @@ import dev.sttbench.gateway.inference.InferenceClient;
 import dev.sttbench.gateway.metrics.LoopMetrics;
 import dev.sttbench.gateway.metrics.MetricsRenderer;
 import dev.sttbench.gateway.server.EventLoop;
+import dev.sttbench.gateway.server.FileDescriptorLimit;
 import dev.sttbench.gateway.session.AudioChunkPool;
 import dev.sttbench.gateway.session.RequestBodySlab;
+import dev.sttbench.gateway.session.SessionLimit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -38,11 +40,15 @@ public final class Gateway implements AutoCloseable
     private final int port;
     private final HttpClient.Version inferenceVersion;
     private final CompletableFuture<Throwable> loopFailure = new CompletableFuture<>();
+    private final SessionLimit sessionLimit;
+    private final FileDescriptorLimit fdLimit;
     private boolean closed;
 
     private Gateway(final GatewayConfig config) throws IOException
     {
         this.config = config;
+        fdLimit = FileDescriptorLimit.raiseToHard();
+        sessionLimit = new SessionLimit(config.maxSessions());
         inference = new InferenceClient(config.inferenceUrl(), config.cpuPasses(), config.inferenceTimeoutMs());
         int boundPort = config.port();
         try
@@ -58,7 +64,7 @@ public final class Gateway implements AutoCloseable
                 listener.bind(new InetSocketAddress(config.bindAddress(), boundPort), ACCEPT_BACKLOG);
                 boundPort = ((InetSocketAddress)listener.getLocalAddress()).getPort();
                 final EventLoop loop = new EventLoop(
-                    i, config, listener, inference, this::metricsText, this::healthJson, loopFailure::complete);
+                    i, config, listener, sessionLimit, inference, this::metricsText, this::healthJson, loopFailure::complete);
                 loops.add(loop);
                 loopMetrics.add(loop.metrics());
             }
@@ -169,16 +175,16 @@ public final class Gateway implements AutoCloseable
 
     String describe()
     {
-        final long audio = (long)config.audioChunksPerLoop() * AudioChunkPool.CHUNK_BYTES * config.workerThreads();
-        final long outbound = (long)config.sessionsPerLoop() * config.outboundBufferBytes() * config.workerThreads();
-        final long bodies = (long)config.sessionsPerLoop() * config.workerThreads() *
-            RequestBodySlab.bytesPerSlot(config.sessionBufferFrames() * GatewayConfig.FRAME_BYTES);
+        final int loops = config.workerThreads();
+        final long audio = (long)config.audioChunksPerLoop() * AudioChunkPool.CHUNK_BYTES;
+        final long bodies = (long)config.requestBodiesPerLoop() * RequestBodySlab.bytesPerSlot(config.maxRequestBodyBytes());
+        final long outbound = (long)config.maxSessions() * config.outboundBufferBytes();
         return "config " + config + "\n" +
-            "memory reserved off-heap " + ((audio + bodies + outbound) >> 20) + " MiB: audio " + (audio >> 20) +
-            " MiB = " + config.workerThreads() + " loops x " + config.audioChunksPerLoop() + " chunks of " +
-            AudioChunkPool.CHUNK_BYTES + " B (" + AudioChunkPool.FRAMES_PER_CHUNK + " frames), request bodies " +
-            (bodies >> 20) + " MiB, outbound " + (outbound >> 20) +
-            " MiB; pages committed as audio arrives, returned when idle\n" +
+            "address space reserved off-heap per loop (any loop may hold every session), " + loops + " loops: audio " +
+            (audio >> 20) + " MiB (" + config.audioChunksPerLoop() + " chunks of " + AudioChunkPool.CHUNK_BYTES +
+            " B), request bodies " + (bodies >> 20) + " MiB (" + config.requestBodiesPerLoop() + "), outbound " +
+            (outbound >> 20) + " MiB; pages are committed as audio arrives and returned when idle\n" +
+            (null == fdLimit ? "file descriptors: limit unknown" : fdLimit.describe(config.maxSessions())) + "\n" +
             "inference " + config.inferenceUrl() + " warm-up protocol " +
             (null == inferenceVersion ? "unreachable (will retry per flush)" : inferenceVersion);
     }

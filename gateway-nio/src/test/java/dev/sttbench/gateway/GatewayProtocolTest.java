@@ -242,6 +242,52 @@ class GatewayProtocolTest
         }
     }
 
+    /**
+     * Issue 11 #3: MAX_SESSIONS was split over the loops, so with two loops a cap of 5 admitted 6 when the kernel
+     * put more connections on one loop, or refused with fewer open. One counter for all loops admits exactly 5.
+     */
+    @Test
+    void maxSessionsIsExactWhateverTheLoopsConnectionsLandOn() throws Exception
+    {
+        try (Gateway capped = Harness.gateway(simulator.port(), "MAX_SESSIONS", "5", "WORKER_THREADS", "2"))
+        {
+            for (int round = 0; round < 8; round++)
+            {
+                final java.util.List<RawWebSocketClient> admitted = new java.util.ArrayList<>();
+                int refused = 0;
+                for (int attempt = 0; attempt < 7; attempt++)
+                {
+                    try
+                    {
+                        admitted.add(RawWebSocketClient.upgrade(capped.port()));
+                    }
+                    catch (final IOException ex)
+                    {
+                        assertTrue(ex.getMessage().contains("503"), ex.getMessage());
+                        refused++;
+                    }
+                }
+                assertEquals(5, admitted.size(), "round " + round);
+                assertEquals(2, refused, "round " + round);
+                for (final RawWebSocketClient client : admitted)
+                {
+                    client.close();
+                }
+                final long deadline = System.nanoTime() + 5_000_000_000L;
+                while (0 != sessions(capped) && System.nanoTime() < deadline)
+                {
+                    Thread.sleep(10);
+                }
+                assertEquals(0, sessions(capped), "round " + round);
+            }
+        }
+    }
+
+    private static long sessions(final Gateway gateway) throws Exception
+    {
+        return Harness.longOf(Harness.json(Harness.httpGet(gateway.port(), "/health").body()), "sessions");
+    }
+
     private static boolean upgradeSoon(final int port) throws Exception
     {
         for (int attempt = 0; attempt < 50; attempt++)

@@ -57,7 +57,7 @@ class ShutdownTest
             lines.add(line);
         }
         assertTrue(null != line, "no listening line in " + lines);
-        assertTrue(String.join("\n", lines).contains("memory reserved off-heap"), String.join("\n", lines));
+        assertTrue(String.join("\n", lines).contains("address space reserved off-heap"), String.join("\n", lines));
         final int port = Integer.parseInt(line.substring("listening port=".length()));
         try (RawWebSocketClient client = RawWebSocketClient.upgrade(port))
         {

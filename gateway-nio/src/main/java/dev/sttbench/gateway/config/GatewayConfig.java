@@ -16,6 +16,8 @@ public final class GatewayConfig
     public static final int FRAME_BYTES = 640;
     /** See {@link #loopPacingMicros()}. */
     public static final int DEFAULT_LOOP_PACING_US = 0;
+    /** Address space (not memory) each loop may reserve for outbound buffers, one per possible session. */
+    private static final long MAX_OUTBOUND_RESERVATION = 1L << 40;
 
     private final String bindAddress;
     private final int port;
@@ -48,21 +50,10 @@ public final class GatewayConfig
         outboundBufferBytes = intInRange(env, "OUTBOUND_BUFFER_BYTES", 16 * 1024, 8 * 1024, 16 * 1024 * 1024);
         loopPacingMicros = intInRange(env, "LOOP_PACING_US", DEFAULT_LOOP_PACING_US, 0, 100_000);
         readIntervalMs = intInRange(env, "READ_INTERVAL_MS", 500, 0, 3_600_000);
-        if ((long)audioChunksPerLoop() * AudioChunkPool.CHUNK_BYTES > Integer.MAX_VALUE)
+        if ((long)maxSessions * outboundBufferBytes > MAX_OUTBOUND_RESERVATION)
         {
-            throw new IllegalArgumentException("MAX_SESSIONS: " + sessionsPerLoop() + " sessions per loop of up to "
-                + AudioChunkPool.chunksFor(sessionBufferFrames) * AudioChunkPool.CHUNK_BYTES
-                + " audio bytes exceed the 2 GiB a loop can address; raise WORKER_THREADS or lower it");
-        }
-        if ((long)sessionsPerLoop() * RequestBodySlab.bytesPerSlot(sessionBufferFrames * FRAME_BYTES) > Integer.MAX_VALUE)
-        {
-            throw new IllegalArgumentException("MAX_SESSIONS: " + sessionsPerLoop() + " sessions per loop with request "
-                + "bodies of up to " + sessionBufferFrames * FRAME_BYTES + " bytes exceed the 2 GiB a loop can address");
-        }
-        if ((long)sessionsPerLoop() * outboundBufferBytes > Integer.MAX_VALUE)
-        {
-            throw new IllegalArgumentException("OUTBOUND_BUFFER_BYTES: " + sessionsPerLoop() + " sessions per loop of "
-                + outboundBufferBytes + " bytes exceed the 2 GiB a loop can address");
+            throw new IllegalArgumentException("OUTBOUND_BUFFER_BYTES: " + outboundBufferBytes + " bytes for each of "
+                + "MAX_SESSIONS=" + maxSessions + " sessions exceed the 1 TiB of address space a loop reserves for them");
         }
     }
 
@@ -152,16 +143,30 @@ public final class GatewayConfig
         return readIntervalMs;
     }
 
-    /** Sessions each loop can hold: MAX_SESSIONS split evenly, rounded up. */
-    public int sessionsPerLoop()
-    {
-        return (maxSessions + workerThreads - 1) / workerThreads;
-    }
-
-    /** Audio chunks per loop: enough for every session's ring to be full at once (the hard bound). */
+    /**
+     * Audio chunks per loop: enough for every session's ring to be full at once, since any loop may hold all
+     * MAX_SESSIONS, up to the 2 GiB one loop's pool addresses (262,143 chunks: 50,000 sessions streaming with a
+     * second of audio each). Past that a loop sheds frames, each named by a buffer_overflow error frame.
+     */
     public int audioChunksPerLoop()
     {
-        return (int)Math.min(Integer.MAX_VALUE, (long)sessionsPerLoop() * AudioChunkPool.chunksFor(sessionBufferFrames));
+        return (int)Math.min(AudioChunkPool.MAX_CHUNKS, (long)maxSessions * AudioChunkPool.chunksFor(sessionBufferFrames));
+    }
+
+    /** Bytes of the largest batch: a full ring. */
+    public int maxRequestBodyBytes()
+    {
+        return sessionBufferFrames * FRAME_BYTES;
+    }
+
+    /**
+     * Request bodies per loop: one per session (a session has at most one request outstanding), up to the 2 GiB
+     * one loop's slab addresses (13,107 requests in flight per loop with the default ring); past that a loop
+     * defers flushes until a body is free.
+     */
+    public int requestBodiesPerLoop()
+    {
+        return Math.min(maxSessions, Integer.MAX_VALUE / RequestBodySlab.bytesPerSlot(maxRequestBodyBytes()));
     }
 
     public String toString()

@@ -30,7 +30,11 @@ public final class LoopMetrics
     public static final int LOOP_ERRORS = 16;
     public static final int EXCHANGES_IDLE = 17;
     public static final int ACCEPT_PAUSES = 18;
-    private static final int ERROR_FRAMES_BASE = 19;
+    /** Flushes put off because every request body of the loop was lent. */
+    public static final int FLUSHES_DEFERRED = 19;
+    /** Streaming sessions with no tick, waiting for their client to send again. */
+    public static final int QUIET_SESSIONS = 20;
+    private static final int ERROR_FRAMES_BASE = 21;
     private static final int LATENESS_BUCKETS_BASE = ERROR_FRAMES_BASE + ErrorKind.count();
 
     /** Upper bounds (ms) of the flush-lateness histogram buckets; the last bucket is +Inf. */

@@ -21,8 +21,10 @@ public final class MetricsRenderer
                 .append(loops.get(loop).get(LoopMetrics.SESSIONS)).append('\n');
         }
         counter(out, loops, "gateway_frames_in_total", LoopMetrics.FRAMES_IN);
+        gauge(out, loops, "gateway_sessions_quiet", LoopMetrics.QUIET_SESSIONS);
         counter(out, loops, "gateway_flushes_total", LoopMetrics.FLUSHES);
         counter(out, loops, "gateway_flushes_skipped_total", LoopMetrics.FLUSHES_SKIPPED);
+        counter(out, loops, "gateway_flushes_deferred_total", LoopMetrics.FLUSHES_DEFERRED);
         counter(out, loops, "gateway_partials_total", LoopMetrics.PARTIALS);
         counter(out, loops, "gateway_frames_shed_total", LoopMetrics.FRAMES_SHED);
         counter(out, loops, "gateway_outbound_drops_total", LoopMetrics.OUTBOUND_DROPS);

@@ -7,6 +7,7 @@ import dev.sttbench.gateway.inference.InferenceExchange;
 import dev.sttbench.gateway.metrics.LoopMetrics;
 import dev.sttbench.gateway.session.AudioSession;
 import dev.sttbench.gateway.session.LoopResources;
+import dev.sttbench.gateway.session.SessionLimit;
 import dev.sttbench.gateway.session.SessionSlots;
 import dev.sttbench.gateway.session.SessionTimers;
 import dev.sttbench.gateway.session.WebSocketConnection;
@@ -84,6 +85,7 @@ public final class EventLoop implements Runnable, CompletionSink
         final int index,
         final GatewayConfig config,
         final ServerSocketChannel listener,
+        final SessionLimit sessionLimit,
         final InferencePort inference,
         final Supplier<String> metricsText,
         final Supplier<String> healthJson,
@@ -99,7 +101,7 @@ public final class EventLoop implements Runnable, CompletionSink
         selector = Selector.open();
         listener.configureBlocking(false);
         listener.register(selector, SelectionKey.OP_ACCEPT);
-        slots = new SessionSlots(config);
+        slots = new SessionSlots(config, sessionLimit);
         timers = new SessionTimers(System.nanoTime());
         resources = new LoopResources(config, metrics, inference, this, timers, slots);
         errors = new ErrorLog("event loop " + index, metrics);
@@ -278,7 +280,7 @@ public final class EventLoop implements Runnable, CompletionSink
             }
             if ((ready & SelectionKey.OP_READ) != 0 && !webSocket.isClosed())
             {
-                webSocket.readAvailable(cycleClock());
+                webSocket.onReadable(cycleClock());
             }
         }
         else if (attachment instanceof HttpConnection connection)

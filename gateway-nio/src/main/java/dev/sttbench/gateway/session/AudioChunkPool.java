@@ -25,6 +25,8 @@ public final class AudioChunkPool implements AutoCloseable
     public static final int FRAMES_PER_CHUNK = 12;
     static final int ARRIVALS_OFFSET = FRAMES_PER_CHUNK * GatewayConfig.FRAME_BYTES;
     public static final int NO_CHUNK = -1;
+    /** The most chunks one pool addresses: its slab is one buffer of at most 2 GiB. */
+    public static final int MAX_CHUNKS = Integer.MAX_VALUE / CHUNK_BYTES;
 
     private final OffHeapSlab slab;
     private final UnsafeBuffer memory;
@@ -35,7 +37,7 @@ public final class AudioChunkPool implements AutoCloseable
 
     public AudioChunkPool(final int chunks)
     {
-        if ((long)chunks * CHUNK_BYTES > Integer.MAX_VALUE)
+        if (chunks > MAX_CHUNKS)
         {
             throw new IllegalArgumentException(chunks + " chunks exceed 2 GiB");
         }

@@ -43,8 +43,9 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
 
     private final LoopResources loop;
     private final int slot;
-    private final AudioRing ring;
     private final Output output;
+    /** Made when the first frame arrives: a session that never streams holds no ring. */
+    private AudioRing ring;
 
     private long nextSeq = 1;
     private boolean closed;
@@ -67,8 +68,6 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
         this.loop = loop;
         this.slot = slot;
         this.output = output;
-        ring = loop.slots.ring(slot);
-        ring.reset(nextSeq);
     }
 
     /** The start message arrived at {@code nowNanos}: the first flush comes after a random phase. */
@@ -83,6 +82,21 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
         return flushDeadlineNanos;
     }
 
+    /** Frames are stored and not yet sent: the session needs its flush. */
+    public boolean hasPendingAudio()
+    {
+        return null != ring && ring.pending() > 0;
+    }
+
+    /** The session's ticks stopped while it was quiet: its next flush is the first on its grid after now. */
+    public void skipMissedFlushes(final long nowNanos)
+    {
+        if (flushDeadlineNanos <= nowNanos)
+        {
+            flushDeadlineNanos += ((nowNanos - flushDeadlineNanos) / loop.flushIntervalNanos + 1) * loop.flushIntervalNanos;
+        }
+    }
+
     public BatchState batchState()
     {
         return batch;
@@ -91,6 +105,11 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
     /** A 640-byte binary message begins: true to unmask it into {@link #audio()}, false to discard (shed) it. */
     public boolean beginFrame()
     {
+        if (null == ring)
+        {
+            ring = new AudioRing(loop.slots.audio(), loop.config.sessionBufferFrames());
+            ring.reset(nextSeq);
+        }
         storingFrame = !shedding && ring.reserveNext();
         return storingFrame;
     }
@@ -150,11 +169,16 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
             loop.metrics.increment(LoopMetrics.FLUSHES_SKIPPED);
             return;
         }
-        if (0 == ring.pending())
+        if (null == ring || 0 == ring.pending())
         {
             return;
         }
         final InferenceExchange exchange = loop.lendExchange();
+        if (null == exchange)
+        {
+            loop.metrics.increment(LoopMetrics.FLUSHES_DEFERRED);
+            return;
+        }
         ring.freezeBatch(exchange.requestBody(ring.pending() * FRAME_BYTES));
         batch = BatchState.IN_FLIGHT;
         batchFlushLatenessNanos = latenessNanos;
@@ -196,11 +220,6 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
         if (BatchState.ABANDONED == was)
         {
             loop.metrics.increment(LoopMetrics.LATE_COMPLETIONS);
-            if (closed)
-            {
-                // The slot was kept while the HTTP client could still read the batch from it.
-                loop.slots.release(slot);
-            }
         }
         else
         {
@@ -213,8 +232,9 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
     }
 
     /**
-     * The connection is gone: nothing more is sent. The slot goes back now or, while a request is outstanding,
-     * when its outcome comes back: its answer, or its cancellation at the inference deadline.
+     * The connection is gone: nothing more is sent, and its slot and audio chunks go back now. A batch in flight
+     * lives on in its exchange's request body until its outcome comes back: its answer, or its cancellation at
+     * the inference deadline.
      */
     public void close()
     {
@@ -229,11 +249,12 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
             loop.inFlightBatches--;
             batch = BatchState.ABANDONED;
         }
-        loop.metrics.add(LoopMetrics.BUFFERED_FRAMES, -ring.size());
-        if (BatchState.IDLE == batch)
+        if (null != ring)
         {
-            loop.slots.release(slot);
+            loop.metrics.add(LoopMetrics.BUFFERED_FRAMES, -ring.size());
+            ring.releaseAll();
         }
+        loop.slots.release(slot);
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.sttbench.gateway.protocol.ErrorEncoder;
 import dev.sttbench.gateway.protocol.InferenceResponseParser;
 import dev.sttbench.gateway.protocol.InferenceResult;
 import dev.sttbench.gateway.protocol.PartialEncoder;
+import dev.sttbench.gateway.websocket.FrameDecoder;
 import org.agrona.concurrent.CachedNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -42,6 +43,8 @@ public final class LoopResources
     final InferenceResult result = new InferenceResult();
     final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     final UnsafeBuffer readView = new UnsafeBuffer(readBuffer);
+    /** Where every decoder of the loop unmasks a control payload received whole. */
+    final UnsafeBuffer controlScratch = new UnsafeBuffer(new byte[FrameDecoder.MAX_CONTROL_PAYLOAD]);
     /** Idle exchanges, most recently returned last; those idle for a whole trim period are dropped. */
     private final ArrayDeque<InferenceExchange> exchanges = new ArrayDeque<>();
     private int minIdleExchangesSinceTrim;
@@ -94,7 +97,10 @@ public final class LoopResources
         return clock;
     }
 
-    /** An idle exchange for a batch: a returned one, or a new one while more batches are out than ever before. */
+    /**
+     * An idle exchange for a batch: a returned one, or a new one while more batches are out than ever before;
+     * null when every request body of the loop is lent (the flush waits for the next one).
+     */
     InferenceExchange lendExchange()
     {
         final InferenceExchange exchange = exchanges.pollLast();
@@ -103,11 +109,10 @@ public final class LoopResources
         {
             return exchange;
         }
-        // Lent exchanges ≤ sessions with a request outstanding, idle ones ≤ the most ever lent: a slot is free.
         final int slot = slots.requestBodies().acquire();
         if (slot < 0)
         {
-            throw new IllegalStateException("no request body slot left");
+            return null;
         }
         return inference.newExchange(completionSink, slot, slots.requestBodies().view(slot));
     }

@@ -12,8 +12,9 @@ import java.nio.ByteOrder;
 /**
  * Off-heap memory reserved once at startup. On Linux it is an anonymous private mapping: the address range
  * (and so the bound) is fixed up front while the kernel commits pages on first touch, and
- * {@link #release(int, int)} hands pages back ({@code madvise(MADV_DONTNEED)}), so RSS follows the audio
- * actually buffered instead of the bound. Elsewhere it falls back to a direct buffer that keeps its pages.
+ * {@link #release(long, long)} hands pages back ({@code madvise(MADV_DONTNEED)}), so RSS follows the audio
+ * actually buffered instead of the bound. A mapping may exceed 2 GiB, then it is reached only through
+ * {@link #slice(long, int)}. Elsewhere it falls back to a direct buffer (at most 2 GiB) that keeps its pages.
  */
 public final class OffHeapSlab implements AutoCloseable
 {
@@ -34,28 +35,41 @@ public final class OffHeapSlab implements AutoCloseable
         this.arena = arena;
         this.segment = segment;
         this.madvise = madvise;
-        this.buffer = buffer.order(ByteOrder.LITTLE_ENDIAN);
+        this.buffer = null == buffer ? null : buffer.order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    public static OffHeapSlab reserve(final int bytes)
+    public static OffHeapSlab reserve(final long bytes)
     {
         if (System.getProperty("os.name", "").startsWith("Linux"))
         {
             return mapAnonymous(bytes);
         }
-        return new OffHeapSlab(null, null, null, ByteBuffer.allocateDirect(bytes));
+        return new OffHeapSlab(null, null, null, ByteBuffer.allocateDirect(Math.toIntExact(bytes)));
     }
 
+    /** The whole slab as one buffer; only for a slab of at most 2 GiB. */
     public ByteBuffer buffer()
     {
+        if (null == buffer)
+        {
+            throw new IllegalStateException("a slab over 2 GiB is reached through slice()");
+        }
         return buffer;
+    }
+
+    /** A view of {@code [offset, offset + length)}, made once by its user. */
+    public ByteBuffer slice(final long offset, final int length)
+    {
+        final ByteBuffer view = null == segment ?
+            buffer.slice(Math.toIntExact(offset), length) : segment.asSlice(offset, length).asByteBuffer();
+        return view.order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /**
      * Give the pages of {@code [offset, offset + length)} back to the OS; they read as zeros when touched again.
      * Both bounds must be page-aligned. A no-op for the direct-buffer fallback.
      */
-    public void release(final int offset, final int length)
+    public void release(final long offset, final long length)
     {
         if (null == madvise)
         {
@@ -64,7 +78,7 @@ public final class OffHeapSlab implements AutoCloseable
         final int result;
         try
         {
-            result = (int)madvise.invokeExact(segment.asSlice(offset, length), (long)length, MADV_DONTNEED);
+            result = (int)madvise.invokeExact(segment.asSlice(offset, length), length, MADV_DONTNEED);
         }
         catch (final Throwable ex)
         {
@@ -84,7 +98,7 @@ public final class OffHeapSlab implements AutoCloseable
         }
     }
 
-    private static OffHeapSlab mapAnonymous(final int bytes)
+    private static OffHeapSlab mapAnonymous(final long bytes)
     {
         final Linker linker = Linker.nativeLinker();
         final MethodHandle mmap = linker.downcallHandle(
@@ -100,7 +114,7 @@ public final class OffHeapSlab implements AutoCloseable
         final MemorySegment address;
         try
         {
-            address = (MemorySegment)mmap.invokeExact(MemorySegment.NULL, (long)bytes, PROT_READ | PROT_WRITE,
+            address = (MemorySegment)mmap.invokeExact(MemorySegment.NULL, bytes, PROT_READ | PROT_WRITE,
                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
         }
         catch (final Throwable ex)
@@ -116,13 +130,13 @@ public final class OffHeapSlab implements AutoCloseable
         {
             try
             {
-                final int ignored = (int)munmap.invokeExact(mapped, (long)bytes);
+                final int ignored = (int)munmap.invokeExact(mapped, bytes);
             }
             catch (final Throwable ex)
             {
                 throw new IllegalStateException("munmap failed", ex);
             }
         });
-        return new OffHeapSlab(arena, segment, madvise, segment.asByteBuffer());
+        return new OffHeapSlab(arena, segment, madvise, bytes <= Integer.MAX_VALUE ? segment.asByteBuffer() : null);
     }
 }

@@ -7,9 +7,9 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 
 /**
- * Bytes a session could not write at once, in its slab slice. Bounded: when a message does not fit, the
- * caller closes the connection (a client that stops reading must not grow memory). The last
- * {@link #CLOSE_FRAME_RESERVE} bytes are kept for that close frame.
+ * Bytes a session could not write at once, in its slab slice; made the first time a write falls short, so most
+ * sessions never have one. Bounded: when a message does not fit, the caller closes the connection (a client that
+ * stops reading must not grow memory). The last {@link #CLOSE_FRAME_RESERVE} bytes are kept for that close frame.
  */
 public final class OutboundBuffer
 {
@@ -17,25 +17,11 @@ public final class OutboundBuffer
     public static final int CLOSE_FRAME_RESERVE = 4;
 
     private final ByteBuffer buffer;
-    private boolean used;
 
-    public OutboundBuffer(final ByteBuffer slab, final int offset, final int capacity)
+    /** A buffer over {@code slice}, which may hold a previous session's bytes: it starts empty. */
+    public OutboundBuffer(final ByteBuffer slice)
     {
-        buffer = slab.slice(offset, capacity);
-    }
-
-    public void clear()
-    {
-        buffer.clear();
-    }
-
-    /** Empty it and report whether anything was ever stored since the last call (its pages are resident). */
-    public boolean clearUsed()
-    {
-        buffer.clear();
-        final boolean wasUsed = used;
-        used = false;
-        return wasUsed;
+        buffer = slice;
     }
 
     public boolean isEmpty()
@@ -53,7 +39,6 @@ public final class OutboundBuffer
         {
             return false;
         }
-        used = true;
         src.getBytes(index, buffer, buffer.position(), length);
         buffer.position(buffer.position() + length);
         return true;

@@ -3,8 +3,9 @@ package dev.sttbench.gateway.session;
 import java.nio.ByteBuffer;
 
 /**
- * One loop's request bodies: a slot per possible request (a session has at most one outstanding), each big
- * enough for the largest batch (SESSION_BUFFER_FRAMES frames), in one {@link OffHeapSlab} reserved at startup.
+ * One loop's request bodies: a slot per possible request (a session has at most one outstanding; see
+ * {@code GatewayConfig.requestBodiesPerLoop()}), each big enough for the largest batch (SESSION_BUFFER_FRAMES
+ * frames), in one {@link OffHeapSlab} reserved at startup.
  * An exchange keeps its slot while it is pooled; a slot given back has its pages returned to the OS. The bound
  * is fixed up front and counted nowhere else: not against the heap, nor against the JVM's direct-memory limit,
  * which {@code ByteBuffer.allocateDirect} bodies hit at 2250 throttled sessions (about 750 requests in flight).

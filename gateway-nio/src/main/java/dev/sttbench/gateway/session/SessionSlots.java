@@ -3,53 +3,46 @@ package dev.sttbench.gateway.session;
 import dev.sttbench.gateway.config.GatewayConfig;
 
 /**
- * One loop's session memory. Slots (a free stack; running out means 503) each own a ring and an outbound
- * buffer. Rings borrow their audio chunks from the loop's {@link AudioChunkPool} as audio arrives, requests their
- * bodies from its {@link RequestBodySlab}; outbound
- * buffers are fixed page-aligned slices of a second slab, whose pages the kernel commits only when a write falls
- * short, and which go back to the OS when a session that used its buffer leaves.
+ * One loop's session memory. A slot is a session's index into the loop's off-heap slabs; the shared
+ * {@link SessionLimit} decides admission (running out means 503), so every loop has a slot for every session
+ * the gateway may hold. A session owns nothing else up front: its ring borrows audio chunks from the loop's
+ * {@link AudioChunkPool} as audio arrives, its requests borrow bodies from the {@link RequestBodySlab}, and its
+ * outbound buffer, a fixed page-aligned slice of a reserved slab, is only viewed (and its pages only committed)
+ * once a write falls short; its pages go back to the OS when the session leaves.
  */
 public final class SessionSlots implements AutoCloseable
 {
-    private final AudioChunkPool audio;
-    private final RequestBodySlab requestBodies;
     private static final int PAGE_BYTES = 4096;
 
+    private final SessionLimit limit;
+    private final AudioChunkPool audio;
+    private final RequestBodySlab requestBodies;
     private final OffHeapSlab outboundSlab;
     private final int outboundStride;
-    private final AudioRing[] rings;
-    private final OutboundBuffer[] outbounds;
+    private final int outboundBytes;
     private final int[] free;
     private int freeCount;
 
-    public SessionSlots(final GatewayConfig config)
+    public SessionSlots(final GatewayConfig config, final SessionLimit limit)
     {
-        final int slots = config.sessionsPerLoop();
+        this.limit = limit;
+        final int slots = config.maxSessions();
         audio = new AudioChunkPool(config.audioChunksPerLoop());
-        requestBodies = new RequestBodySlab(slots, config.sessionBufferFrames() * GatewayConfig.FRAME_BYTES);
-        outboundStride = (config.outboundBufferBytes() + PAGE_BYTES - 1) / PAGE_BYTES * PAGE_BYTES;
-        outboundSlab = OffHeapSlab.reserve(Math.multiplyExact(slots, outboundStride));
-        rings = new AudioRing[slots];
-        outbounds = new OutboundBuffer[slots];
+        requestBodies = new RequestBodySlab(config.requestBodiesPerLoop(), config.maxRequestBodyBytes());
+        outboundBytes = config.outboundBufferBytes();
+        outboundStride = (outboundBytes + PAGE_BYTES - 1) / PAGE_BYTES * PAGE_BYTES;
+        outboundSlab = OffHeapSlab.reserve((long)slots * outboundStride);
         free = new int[slots];
         for (int slot = 0; slot < slots; slot++)
         {
-            rings[slot] = new AudioRing(audio, config.sessionBufferFrames());
-            outbounds[slot] = new OutboundBuffer(
-                outboundSlab.buffer(), slot * outboundStride, config.outboundBufferBytes());
             free[slot] = slots - 1 - slot;
         }
         freeCount = slots;
     }
 
-    public int capacity()
-    {
-        return rings.length;
-    }
-
     public int inUse()
     {
-        return rings.length - freeCount;
+        return free.length - freeCount;
     }
 
     public AudioChunkPool audio()
@@ -62,31 +55,33 @@ public final class SessionSlots implements AutoCloseable
         return requestBodies;
     }
 
-    /** A free slot, or -1 when every slot is taken. */
+    /** A slot for a new session, or -1 when the gateway already holds MAX_SESSIONS. */
     public int acquire()
     {
-        return 0 == freeCount ? -1 : free[--freeCount];
+        if (!limit.tryAcquire())
+        {
+            return -1;
+        }
+        return free[--freeCount];
     }
 
-    /** Return a slot; its ring gives back its audio chunks, a used outbound buffer its pages. */
+    /** A session has left: its slot, and its place under MAX_SESSIONS, are free again. */
     public void release(final int slot)
     {
-        rings[slot].releaseAll();
-        if (outbounds[slot].clearUsed())
-        {
-            outboundSlab.release(slot * outboundStride, outboundStride);
-        }
         free[freeCount++] = slot;
+        limit.release();
     }
 
-    public AudioRing ring(final int slot)
-    {
-        return rings[slot];
-    }
-
+    /** The outbound buffer of {@code slot}, made when the session first needs one. */
     public OutboundBuffer outbound(final int slot)
     {
-        return outbounds[slot];
+        return new OutboundBuffer(outboundSlab.slice((long)slot * outboundStride, outboundBytes));
+    }
+
+    /** Give a used outbound buffer's pages back to the OS. */
+    public void releaseOutbound(final int slot)
+    {
+        outboundSlab.release((long)slot * outboundStride, outboundStride);
     }
 
     public void close()

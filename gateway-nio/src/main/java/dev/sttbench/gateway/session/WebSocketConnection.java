@@ -27,7 +27,9 @@ import java.nio.channels.SocketChannel;
  * <p>
  * Once streaming, the socket has no read interest: it is read on this connection's tick timer every
  * READ_INTERVAL_MS, and right before each flush, so a read takes many frames at once while the kernel holds
- * them meanwhile. Before the start message and while closing it is read as soon as it is readable.
+ * them meanwhile. Before the start message and while closing it is read as soon as it is readable. A streaming
+ * session whose tick finds nothing to read and no audio waiting to be flushed goes quiet: no timer, read
+ * interest back on, so an idle connection costs no CPU until its client sends again, and then resumes ticking.
  */
 public final class WebSocketConnection implements FrameHandler, AudioSession.Output, SessionTimers.Owner
 {
@@ -45,28 +47,34 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
     private final LoopResources loop;
     private final SocketChannel channel;
     private final SelectionKey key;
-    private final OutboundBuffer outbound;
+    private final int slot;
     private final AudioSession audio;
-    private final FrameDecoder decoder = new FrameDecoder();
+    private final FrameDecoder decoder;
+    /** Made the first time a write falls short. */
+    private OutboundBuffer outbound;
 
     private int state = AWAITING_START;
+    private boolean quiet;
     private int interestOps = SelectionKey.OP_READ;
+    /** Only while the start message is being received. */
     private UnsafeBuffer startMessage;
     private MutableDirectBuffer sink;
     private int sinkIndex;
     private long arrivalNanos;
 
-    /** The next read tick, which is the flush when it falls on the flush deadline; it keeps its last deadline. */
-    private final SessionTimers.Timer tickTimer = new SessionTimers.Timer(this);
-    private final SessionTimers.Timer lingerTimer = new SessionTimers.Timer(this);
+    /**
+     * While streaming, the next read tick, which is the flush when it falls on the flush deadline (it keeps its
+     * last deadline); while closing, the end of the wait for the peer's close.
+     */
+    private final SessionTimers.Timer timer = new SessionTimers.Timer(this);
 
     public WebSocketConnection(final LoopResources loop, final SocketChannel channel, final SelectionKey key, final int slot)
     {
         this.loop = loop;
         this.channel = channel;
         this.key = key;
-        outbound = loop.slots.outbound(slot);
-        outbound.clear();
+        this.slot = slot;
+        decoder = new FrameDecoder(loop.controlScratch);
         audio = new AudioSession(loop, slot, this);
         loop.metrics.increment(LoopMetrics.SESSIONS);
     }
@@ -91,13 +99,30 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
             close(result);
         }
     }
+    /** The socket is readable: read it; a quiet session that hears from its client resumes its ticks. */
+    public void onReadable(final long nowNanos)
+    {
+        final long read = readAvailable(nowNanos);
+        if (quiet && read > 0 && STREAMING == state)
+        {
+            quiet = false;
+            loop.metrics.add(LoopMetrics.QUIET_SESSIONS, -1);
+            audio.skipMissedFlushes(nowNanos);
+            scheduleTick(nowNanos, nowNanos);
+            updateInterest();
+        }
+    }
+
     /**
      * Read everything the socket holds and decode it: a read that fills the buffer is followed by another, a
      * short read means the socket is drained (no extra read just to see 0).
+     *
+     * @return bytes read.
      */
-    public void readAvailable(final long nowNanos)
+    private long readAvailable(final long nowNanos)
     {
         final ByteBuffer buffer = loop.readBuffer;
+        long total = 0;
         while (CLOSED != state)
         {
             buffer.clear();
@@ -109,22 +134,24 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
             catch (final IOException ex)
             {
                 dispose();
-                return;
+                break;
             }
             if (read < 0)
             {
                 dispose();
-                return;
+                break;
             }
             if (read > 0)
             {
+                total += read;
                 onBytes(loop.readView, 0, read, nowNanos);
             }
             if (read < buffer.capacity())
             {
-                return;
+                break;
             }
         }
+        return total;
     }
 
     public void abort()
@@ -221,6 +248,7 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
                 return CloseCodes.PROTOCOL_ERROR;
             }
             startMessage = null;
+            sink = null;
             state = STREAMING;
             audio.start(arrivalNanos);
             scheduleTick(arrivalNanos, arrivalNanos);
@@ -273,31 +301,34 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
         }
     }
 
-    /** The tick or the close linger expired on this connection's loop. */
+    /** The tick, or the wait for the peer's close, expired on this connection's loop. */
     public void onTimer(final SessionTimers.Timer timer, final long nowNanos)
     {
-        if (timer == tickTimer)
-        {
-            final long tickNanos = tickTimer.deadlineNanos();
-            loop.metrics.timerLateness(nowNanos - tickNanos);
-            if (loop.readPeriodNanos > 0)
-            {
-                readAvailable(nowNanos);
-            }
-            if (STREAMING != state)
-            {
-                return;
-            }
-            if (tickNanos == audio.flushDeadlineNanos())
-            {
-                audio.onFlushDue(nowNanos);
-            }
-            scheduleTick(tickNanos, nowNanos);
-        }
-        else if (timer == lingerTimer)
+        if (CLOSING == state)
         {
             dispose();
+            return;
         }
+        final long tickNanos = timer.deadlineNanos();
+        loop.metrics.timerLateness(nowNanos - tickNanos);
+        final long read = loop.readPeriodNanos > 0 ? readAvailable(nowNanos) : 0;
+        if (STREAMING != state)
+        {
+            return;
+        }
+        if (tickNanos == audio.flushDeadlineNanos())
+        {
+            audio.onFlushDue(nowNanos);
+        }
+        if (0 == read && !audio.hasPendingAudio())
+        {
+            // Nothing came since the last tick and nothing waits for a flush: wait for the client instead.
+            quiet = true;
+            loop.metrics.add(LoopMetrics.QUIET_SESSIONS, 1);
+            updateInterest();
+            return;
+        }
+        scheduleTick(tickNanos, nowNanos);
     }
 
     /**
@@ -322,17 +353,17 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
                 deadline = read;
             }
         }
-        loop.timers.schedule(tickTimer, deadline);
+        loop.timers.schedule(timer, deadline);
     }
 
     /**
-     * Read interest only while the socket must be watched: before the start message, while closing, or when
-     * reads are not on ticks. Write interest only while outbound bytes wait.
+     * Read interest only while the socket must be watched: before the start message, while quiet or closing, or
+     * when reads are not on ticks. Write interest only while outbound bytes wait.
      */
     private void updateInterest()
     {
-        final boolean read = STREAMING != state || 0 == loop.readPeriodNanos;
-        final int ops = (read ? SelectionKey.OP_READ : 0) | (outbound.isEmpty() ? 0 : SelectionKey.OP_WRITE);
+        final boolean read = STREAMING != state || quiet || 0 == loop.readPeriodNanos;
+        final int ops = (read ? SelectionKey.OP_READ : 0) | (hasOutbound() ? SelectionKey.OP_WRITE : 0);
         if (ops != interestOps)
         {
             interestOps = ops;
@@ -358,7 +389,7 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
             return;
         }
         int written = 0;
-        if (outbound.isEmpty())
+        if (!hasOutbound())
         {
             final ByteBuffer bytes = loop.scratchBytes;
             bytes.limit(index + length).position(index);
@@ -375,6 +406,10 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
             {
                 return;
             }
+        }
+        if (null == outbound)
+        {
+            outbound = loop.slots.outbound(slot);
         }
         if (outbound.append(loop.scratch, index + written, length - written, closeFrame))
         {
@@ -399,14 +434,15 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
             return;
         }
         state = CLOSING;
-        loop.timers.cancel(tickTimer);
+        leaveQuiet();
+        loop.timers.cancel(timer);
         send(0, FrameEncoder.writeClose(loop.scratch, 0, code), true);
         if (CLOSED == state)
         {
             return;
         }
         updateInterest();
-        if (outbound.isEmpty())
+        if (!hasOutbound())
         {
             try
             {
@@ -418,7 +454,21 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
                 return;
             }
         }
-        loop.timers.schedule(lingerTimer, loop.clock.nanoTime() + CLOSE_LINGER_NANOS);
+        loop.timers.schedule(timer, loop.clock.nanoTime() + CLOSE_LINGER_NANOS);
+    }
+
+    private boolean hasOutbound()
+    {
+        return null != outbound && !outbound.isEmpty();
+    }
+
+    private void leaveQuiet()
+    {
+        if (quiet)
+        {
+            quiet = false;
+            loop.metrics.add(LoopMetrics.QUIET_SESSIONS, -1);
+        }
     }
 
     private void dispose()
@@ -428,8 +478,8 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
             return;
         }
         state = CLOSED;
-        loop.timers.cancel(tickTimer);
-        loop.timers.cancel(lingerTimer);
+        leaveQuiet();
+        loop.timers.cancel(timer);
         key.cancel();
         try
         {
@@ -438,6 +488,11 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
         catch (final IOException ignore)
         {
             // Closing a socket that already failed: nothing left to release.
+        }
+        if (null != outbound)
+        {
+            outbound = null;
+            loop.slots.releaseOutbound(slot);
         }
         audio.close();
         loop.metrics.add(LoopMetrics.SESSIONS, -1);

@@ -9,7 +9,9 @@ import java.nio.ByteOrder;
 /**
  * Incremental RFC 6455 decoder for client frames. It keeps a partial frame's header and payload position, so
  * reads may split frames anywhere; payloads are unmasked 8 bytes at a time straight into the handler's sink.
- * One instance per connection; it holds no reference to the read buffer between calls.
+ * One instance per connection; it holds no reference to the read buffer between calls. Control payloads are
+ * unmasked into a scratch buffer shared by the loop's decoders; only a control frame split across reads is
+ * moved into a buffer of this decoder's own, made then, so an idle connection carries ~100 bytes of decoder.
  */
 public final class FrameDecoder
 {
@@ -28,8 +30,12 @@ public final class FrameDecoder
     private static final int MASK_KEY_LENGTH = 4;
     private static final int MAX_HEADER_LENGTH = 14;
 
-    private final UnsafeBuffer header = new UnsafeBuffer(new byte[MAX_HEADER_LENGTH]);
-    private final UnsafeBuffer controlPayload = new UnsafeBuffer(new byte[MAX_CONTROL_PAYLOAD]);
+    private final byte[] header = new byte[MAX_HEADER_LENGTH];
+    private final UnsafeBuffer sharedControlPayload;
+    /** Holds a control payload split across reads; made the first time that happens. */
+    private UnsafeBuffer ownControlPayload;
+    /** The control payload being received continues one begun in an earlier read. */
+    private boolean controlSplit;
 
     private int headerLength;
     private int headerRequired = 2;
@@ -46,6 +52,12 @@ public final class FrameDecoder
     private int messageOpcode;
     private int messageLength;
 
+    /** @param sharedControlPayload the loop's scratch for control payloads, at least {@link #MAX_CONTROL_PAYLOAD} bytes. */
+    public FrameDecoder(final UnsafeBuffer sharedControlPayload)
+    {
+        this.sharedControlPayload = sharedControlPayload;
+    }
+
     /**
      * Decode {@code src[offset, offset + length)}, consuming all of it unless a callback or a violation ends
      * decoding.
@@ -61,7 +73,7 @@ public final class FrameDecoder
             if (!inPayload)
             {
                 final int take = Math.min(headerRequired - headerLength, end - index);
-                header.putBytes(headerLength, src, index, take);
+                src.getBytes(index, header, headerLength, take);
                 headerLength += take;
                 index += take;
                 if (headerLength < headerRequired)
@@ -81,16 +93,21 @@ public final class FrameDecoder
             else
             {
                 final int take = (int)Math.min(payloadLength - payloadPosition, end - index);
-                final MutableDirectBuffer target = Opcodes.isControl(opcode) ? controlPayload : sink;
+                final boolean control = Opcodes.isControl(opcode);
+                final MutableDirectBuffer target = control ? controlPayload() : sink;
                 if (null != target)
                 {
-                    final int targetIndex = Opcodes.isControl(opcode) ? 0 : sinkIndex;
+                    final int targetIndex = control ? 0 : sinkIndex;
                     unmask(src, index, target, targetIndex + (int)payloadPosition, take, maskKey, payloadPosition);
                 }
                 payloadPosition += take;
                 index += take;
                 if (payloadPosition < payloadLength)
                 {
+                    if (control && !controlSplit)
+                    {
+                        keepControlPayload();
+                    }
                     break;
                 }
             }
@@ -130,12 +147,29 @@ public final class FrameDecoder
         }
     }
 
+    /** Where this control frame's payload goes: the shared scratch, or this decoder's buffer once it was split. */
+    private UnsafeBuffer controlPayload()
+    {
+        return controlSplit ? ownControlPayload : sharedControlPayload;
+    }
+
+    /** The read ends inside a control payload: another connection's decoder will reuse the scratch meanwhile. */
+    private void keepControlPayload()
+    {
+        if (null == ownControlPayload)
+        {
+            ownControlPayload = new UnsafeBuffer(new byte[MAX_CONTROL_PAYLOAD]);
+        }
+        ownControlPayload.putBytes(0, sharedControlPayload, 0, (int)payloadPosition);
+        controlSplit = true;
+    }
+
     private int onHeaderBytes(final FrameHandler handler)
     {
         if (2 == headerRequired)
         {
-            final int b0 = header.getByte(0) & 0xFF;
-            final int b1 = header.getByte(1) & 0xFF;
+            final int b0 = header[0] & 0xFF;
+            final int b1 = header[1] & 0xFF;
             fin = (b0 & FIN) != 0;
             opcode = b0 & OPCODE_MASK;
             if ((b0 & RSV_MASK) != 0 || !Opcodes.isKnown(opcode) || (b1 & MASKED) == 0)
@@ -152,16 +186,16 @@ public final class FrameDecoder
             return CONTINUE;
         }
 
-        final int length7 = header.getByte(1) & LENGTH_MASK;
+        final int length7 = header[1] & LENGTH_MASK;
         final int maskIndex;
         if (LENGTH_16 == length7)
         {
-            payloadLength = header.getShort(2, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+            payloadLength = bigEndian(2, 2);
             maskIndex = 4;
         }
         else if (LENGTH_64 == length7)
         {
-            payloadLength = header.getLong(2, ByteOrder.BIG_ENDIAN);
+            payloadLength = bigEndian(2, 8);
             if (payloadLength < 0)
             {
                 return CloseCodes.PROTOCOL_ERROR;
@@ -173,7 +207,8 @@ public final class FrameDecoder
             payloadLength = length7;
             maskIndex = 2;
         }
-        maskKey = header.getInt(maskIndex, ByteOrder.LITTLE_ENDIAN);
+        // Little-endian, as the unmasking reads payload bytes.
+        maskKey = Integer.reverseBytes((int)bigEndian(maskIndex, MASK_KEY_LENGTH));
         payloadPosition = 0;
         inPayload = true;
 
@@ -204,7 +239,9 @@ public final class FrameDecoder
 
         if (Opcodes.isControl(opcode))
         {
-            return handler.onControlFrame(opcode, controlPayload, (int)payloadLength);
+            final UnsafeBuffer payload = controlPayload();
+            controlSplit = false;
+            return handler.onControlFrame(opcode, payload, (int)payloadLength);
         }
 
         // Data payloads were bounded by the handler in onDataFrame, so the sum fits an int.
@@ -218,5 +255,15 @@ public final class FrameDecoder
         messageOpcode = 0;
         messageLength = 0;
         return handler.onMessageEnd(frameMessageOpcode, completedLength);
+    }
+
+    private long bigEndian(final int index, final int length)
+    {
+        long value = 0;
+        for (int i = index; i < index + length; i++)
+        {
+            value = value << 8 | (header[i] & 0xFF);
+        }
+        return value;
     }
 }

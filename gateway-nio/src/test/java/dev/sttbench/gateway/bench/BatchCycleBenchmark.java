@@ -8,6 +8,7 @@ import dev.sttbench.gateway.inference.InferencePort;
 import dev.sttbench.gateway.metrics.LoopMetrics;
 import dev.sttbench.gateway.session.AudioSession;
 import dev.sttbench.gateway.session.LoopResources;
+import dev.sttbench.gateway.session.SessionLimit;
 import dev.sttbench.gateway.session.SessionSlots;
 import dev.sttbench.gateway.session.SessionTimers;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -92,7 +93,7 @@ public class BatchCycleBenchmark
     {
         final GatewayConfig config = GatewayConfig.fromEnv(Map.of("WORKER_THREADS", "1", "MAX_SESSIONS", "1",
             "FLUSH_PHASE_JITTER_MS", "0"));
-        slots = new SessionSlots(config);
+        slots = new SessionSlots(config, new SessionLimit(config.maxSessions()));
         loop = new LoopResources(config, new LoopMetrics(), port, exchange -> { }, new SessionTimers(0), slots);
         session = new AudioSession(loop, slots.acquire(), new AudioSession.Output()
         {

@@ -38,7 +38,7 @@ public class FrameDecodeBenchmark implements FrameHandler
     private static final int FRAME_BYTES = 640;
     private static final int WIRE_BYTES = 2 + 2 + 4 + FRAME_BYTES;
 
-    private final FrameDecoder decoder = new FrameDecoder();
+    private final FrameDecoder decoder = new FrameDecoder(new UnsafeBuffer(new byte[FrameDecoder.MAX_CONTROL_PAYLOAD]));
     private final UnsafeBuffer readBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(WIRE_BYTES * 2));
     private AudioChunkPool pool;
     private AudioRing ring;

@@ -1,5 +1,6 @@
 package dev.sttbench.gateway.config;
 
+import dev.sttbench.gateway.session.AudioChunkPool;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -31,14 +32,22 @@ class GatewayConfigTest
     }
 
     @Test
-    void sizesSplitSessionsOverLoops()
+    void sizesEveryLoopForEverySession()
     {
         final GatewayConfig config = GatewayConfig.fromEnv(Map.of("WORKER_THREADS", "3", "MAX_SESSIONS", "10",
             "SESSION_BUFFER_FRAMES", "4", "OUTBOUND_BUFFER_BYTES", "8192"));
-        assertEquals(4, config.sessionsPerLoop());
-        // 4 frames fit one chunk, but a ring's frames may start mid-chunk: two chunks per session.
-        assertEquals(4 * 2, config.audioChunksPerLoop());
+        // Any loop may hold all 10. 4 frames fit one chunk, but a ring's frames may start mid-chunk: two chunks each.
+        assertEquals(10 * 2, config.audioChunksPerLoop());
+        assertEquals(10, config.requestBodiesPerLoop());
         assertEquals(500, config.readIntervalMs());
+    }
+
+    @Test
+    void aMillionSessionsOnOneLoopAreBoundedBy2GiBOfAudioAndBodies()
+    {
+        final GatewayConfig config = GatewayConfig.fromEnv(Map.of("WORKER_THREADS", "1", "MAX_SESSIONS", "1000000"));
+        assertEquals(AudioChunkPool.MAX_CHUNKS, config.audioChunksPerLoop());
+        assertEquals(Integer.MAX_VALUE / (40 * 4096), config.requestBodiesPerLoop(), "256 frames: 40 pages a body");
     }
 
     @Test
@@ -51,7 +60,7 @@ class GatewayConfigTest
             Map.of("SESSION_BUFFER_FRAMES", "1"), Map.of("OUTBOUND_BUFFER_BYTES", "100"),
             Map.of("INFERENCE_TIMEOUT_MS", "1.5"), Map.of("BIND_ADDRESS", " "),
             Map.of("LOOP_PACING_US", "-1"), Map.of("READ_INTERVAL_MS", "-5"),
-            Map.of("MAX_SESSIONS", "1000000")))
+            Map.of("MAX_SESSIONS", "1000001")))
         {
             final String name = env.keySet().iterator().next();
             final IllegalArgumentException ex =
@@ -61,10 +70,10 @@ class GatewayConfigTest
     }
 
     @Test
-    void aLoopSlabOver2GiBIsRefused()
+    void outboundBuffersBeyondATebibyteOfAddressSpaceAreRefused()
     {
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () ->
-            GatewayConfig.fromEnv(Map.of("WORKER_THREADS", "1", "MAX_SESSIONS", "20000")));
-        assertTrue(ex.getMessage().startsWith("MAX_SESSIONS:"), ex.getMessage());
+            GatewayConfig.fromEnv(Map.of("MAX_SESSIONS", "100000", "OUTBOUND_BUFFER_BYTES", "16777216")));
+        assertTrue(ex.getMessage().startsWith("OUTBOUND_BUFFER_BYTES:"), ex.getMessage());
     }
 }

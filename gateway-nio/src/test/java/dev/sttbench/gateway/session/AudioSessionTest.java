@@ -24,6 +24,7 @@ import static dev.sttbench.gateway.session.AudioSession.BatchState.ABANDONED;
 import static dev.sttbench.gateway.session.AudioSession.BatchState.IDLE;
 import static dev.sttbench.gateway.session.AudioSession.BatchState.IN_FLIGHT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The session's audio rules driven by hand: no socket, no HTTP client, no event loop, a clock set by the test. */
@@ -89,7 +90,7 @@ class AudioSessionTest
         }
         final GatewayConfig config = GatewayConfig.fromEnv(vars);
         loop = new LoopResources(config, new LoopMetrics(), port, completion -> { }, new SessionTimers(0),
-            new SessionSlots(config));
+            new SessionSlots(config, new SessionLimit(config.maxSessions())));
         slot = loop.slots.acquire();
         session = new AudioSession(loop, slot, new AudioSession.Output()
         {
@@ -192,21 +193,20 @@ class AudioSessionTest
         assertEquals(0, port.inFlight);
     }
 
-    /** Issue 11 #4: against a service that never answers, a closed session's slot must not be held for good. */
+    /** Issue 11 #4: against a service that never answers, a closed session's request must not be held for good. */
     @Test
-    void aClosedSessionsRequestIsCancelledAtItsDeadlineAndItsSlotComesBack()
+    void aClosedSessionsRequestIsCancelledAtItsDeadline()
     {
         open();
         frame(1, 20);
         flush(1000);
         session.close();
+        assertEquals(0, loop.slots.inUse(), "the slot comes back at once: the batch lives in its exchange");
         at(2999);
         assertEquals(false, port.requests.getFirst().isCancelled());
         at(3010);
         assertTrue(port.requests.getFirst().isCancelled(), "the deadline cancels a request nobody waits for");
-        assertEquals(1, loop.slots.inUse(), "until the cancellation comes back");
         answer(ErrorKind.CONNECTION_RESET);
-        assertEquals(0, loop.slots.inUse());
         assertEquals(0, sent.size());
         assertEquals(0, loop.inFlightBatches());
     }
@@ -361,17 +361,49 @@ class AudioSessionTest
     }
 
     @Test
-    void aClosedSessionKeepsItsSlotUntilItsRequestComesBack()
+    void aClosedSessionGivesBackItsSlotAndAudioAtOnceWhileItsBatchIsOut()
     {
         open();
         frame(1, 20);
         flush(1000);
+        frame(2, 1020);
         session.close();
-        assertEquals(1, loop.slots.inUse(), "the HTTP client may still read the batch");
-        assertEquals(0, loop.inFlightBatches());
-        answer(null);
         assertEquals(0, loop.slots.inUse());
-        assertEquals(0, loop.slots.audio().inUse());
+        assertEquals(0, loop.slots.audio().inUse(), "the frame behind the batch is dropped with the session");
+        assertEquals(0, loop.inFlightBatches());
+        assertEquals(1, loop.slots.requestBodies().inUse(), "the HTTP client may still read the batch's body");
+        answer(null);
         assertEquals(0, sent.size());
+        assertEquals(1, loop.trimExchanges(), "the exchange is idle again, its body with it");
+    }
+
+    @Test
+    void aSessionThatNeverStreamsHoldsNoAudioAndSendsNothing()
+    {
+        open();
+        at(5000);
+        assertFalse(session.hasPendingAudio());
+        assertEquals(0, port.requests.size());
+        assertEquals(0, loop.slots.audio().inUse());
+    }
+
+    @Test
+    void aFlushWithNoRequestBodyLeftWaitsAndLosesNothing()
+    {
+        open("MAX_SESSIONS", "1");
+        frame(1, 20);
+        flush(1000);
+        answer(null);
+        final InferenceExchange lentElsewhere = loop.lendExchange();
+        frame(2, 1020);
+        flush(2000);
+        assertEquals(1, port.exchanges.size(), "the loop's only body is lent: no request");
+        assertEquals(1, loop.metrics.get(LoopMetrics.FLUSHES_DEFERRED));
+        loop.returnExchange(lentElsewhere);
+        flush(3000);
+        assertEquals(2, port.exchanges.size());
+        answer(null);
+        assertRange(sent.get(0), "partial", 1, 1);
+        assertRange(sent.get(1), "partial", 2, 2);
     }
 }

@@ -73,6 +73,11 @@ class FrameDecoderTest
         return bytes;
     }
 
+    private static FrameDecoder newDecoder()
+    {
+        return new FrameDecoder(new UnsafeBuffer(new byte[FrameDecoder.MAX_CONTROL_PAYLOAD]));
+    }
+
     private static int decodeAll(final FrameDecoder decoder, final Recorder recorder, final byte[] bytes)
     {
         return decoder.decode(new UnsafeBuffer(bytes), 0, bytes.length, recorder);
@@ -88,7 +93,7 @@ class FrameDecoderTest
             for (int second = split; second <= wire.length; second += 97)
             {
                 final Recorder recorder = new Recorder();
-                final FrameDecoder decoder = new FrameDecoder();
+                final FrameDecoder decoder = newDecoder();
                 final UnsafeBuffer buffer = new UnsafeBuffer(wire);
                 assertEquals(FrameDecoder.CONTINUE, decoder.decode(buffer, 0, split, recorder));
                 assertEquals(FrameDecoder.CONTINUE, decoder.decode(buffer, split, second - split, recorder));
@@ -96,6 +101,30 @@ class FrameDecoderTest
                 assertEquals(List.of("data 2 640 0", "end 2 640"), recorder.events, "split " + split + "/" + second);
                 assertArrayEquals(payload, recorder.payloads.getFirst(), "split " + split + "/" + second);
             }
+        }
+    }
+
+    /** Decoders of one loop share the control scratch: a ping split across reads must survive the others' pings. */
+    @Test
+    void pingsSplitAcrossReadsOnConnectionsSharingTheScratchKeepTheirPayloads()
+    {
+        final UnsafeBuffer shared = new UnsafeBuffer(new byte[FrameDecoder.MAX_CONTROL_PAYLOAD]);
+        final FrameDecoder first = new FrameDecoder(shared);
+        final FrameDecoder second = new FrameDecoder(shared);
+        final byte[] firstPayload = randomBytes(125);
+        final byte[] secondPayload = randomBytes(125);
+        final UnsafeBuffer firstWire = new UnsafeBuffer(frame(0x89, true, firstPayload));
+        final UnsafeBuffer secondWire = new UnsafeBuffer(frame(0x89, true, secondPayload));
+        for (int split = 7; split < firstWire.capacity(); split += 13)
+        {
+            final Recorder firstRecorder = new Recorder();
+            final Recorder secondRecorder = new Recorder();
+            assertEquals(FrameDecoder.CONTINUE, first.decode(firstWire, 0, split, firstRecorder));
+            assertEquals(FrameDecoder.CONTINUE, second.decode(secondWire, 0, split, secondRecorder));
+            assertEquals(FrameDecoder.CONTINUE, second.decode(secondWire, split, secondWire.capacity() - split, secondRecorder));
+            assertEquals(FrameDecoder.CONTINUE, first.decode(firstWire, split, firstWire.capacity() - split, firstRecorder));
+            assertArrayEquals(firstPayload, firstRecorder.payloads.getFirst(), "split " + split);
+            assertArrayEquals(secondPayload, secondRecorder.payloads.getFirst(), "split " + split);
         }
     }
 
@@ -111,7 +140,7 @@ class FrameDecoderTest
         wire.writeBytes(frame(0x82, true, large));
         wire.writeBytes(frame(0x82, true, new byte[0]));
         final Recorder recorder = new Recorder();
-        assertEquals(FrameDecoder.CONTINUE, decodeAll(new FrameDecoder(), recorder, wire.toByteArray()));
+        assertEquals(FrameDecoder.CONTINUE, decodeAll(newDecoder(), recorder, wire.toByteArray()));
         assertArrayEquals(small, recorder.payloads.get(0));
         assertArrayEquals(medium, recorder.payloads.get(1));
         assertArrayEquals(large, recorder.payloads.get(2));
@@ -129,7 +158,7 @@ class FrameDecoderTest
         wire.writeBytes(frame(0x00, true, Arrays.copyOfRange(payload, 101, 303)));
         wire.writeBytes(frame(0x80, true, Arrays.copyOfRange(payload, 303, 640)));
         final Recorder recorder = new Recorder();
-        assertEquals(FrameDecoder.CONTINUE, decodeAll(new FrameDecoder(), recorder, wire.toByteArray()));
+        assertEquals(FrameDecoder.CONTINUE, decodeAll(newDecoder(), recorder, wire.toByteArray()));
         assertEquals(List.of("data 2 101 0", "control 9 5", "data 2 202 101", "data 2 337 303", "end 2 640"),
             recorder.events);
         assertArrayEquals(ping, recorder.payloads.get(0));
@@ -154,13 +183,13 @@ class FrameDecoderTest
         };
         for (final byte[] violation : violations)
         {
-            assertEquals(CloseCodes.PROTOCOL_ERROR, decodeAll(new FrameDecoder(), new Recorder(), violation),
+            assertEquals(CloseCodes.PROTOCOL_ERROR, decodeAll(newDecoder(), new Recorder(), violation),
                 String.format("first byte %02x", violation[0]));
         }
         final byte[] nestedStart = frame(0x02, true, new byte[4]);
         final byte[] wire = Arrays.copyOf(nestedStart, nestedStart.length * 2);
         System.arraycopy(frame(0x82, true, new byte[4]), 0, wire, nestedStart.length, nestedStart.length);
-        assertEquals(CloseCodes.PROTOCOL_ERROR, decodeAll(new FrameDecoder(), new Recorder(), wire));
+        assertEquals(CloseCodes.PROTOCOL_ERROR, decodeAll(newDecoder(), new Recorder(), wire));
     }
 
     @Test
