@@ -1,6 +1,5 @@
 package dev.sttbench.loadgen.net;
 
-import dev.sttbench.loadgen.audio.Pcm;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -16,7 +15,7 @@ final class SendSlots {
     static final int SLOTS = 1024;
     /** Frames one send carries at most: a late session catches up by up to 80 ms per send. */
     static final int MAX_FRAMES = 4;
-    private static final int SLOT_BYTES = MAX_FRAMES * ClientLoop.FRAME_BYTES;
+    private static final int SLOT_BYTES = MAX_FRAMES * MaskedFrames.AUDIO_FRAME_BYTES;
 
     final ByteBuffer buffer = ByteBuffer.allocateDirect(SLOTS * SLOT_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     private final long baseAddress = MemorySegment.ofBuffer(buffer).address();
@@ -34,7 +33,7 @@ final class SendSlots {
             free[i] = SLOTS - 1 - i;
             // Every frame's header is the same but for its masking key, written per frame.
             for (int k = 0; k < MAX_FRAMES; k++) {
-                WebSocketClientCodec.writeMaskedBinaryHeader16(buffer, offset(i) + k * ClientLoop.FRAME_BYTES, Pcm.FRAME_BYTES);
+                MaskedFrames.writeAudioHeader(buffer, offset(i) + k * MaskedFrames.AUDIO_FRAME_BYTES);
             }
         }
         freeCount = SLOTS;

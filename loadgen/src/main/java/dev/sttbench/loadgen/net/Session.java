@@ -73,6 +73,32 @@ final class Session {
         pending.put(src);
     }
 
+    /**
+     * Keeps the unwritten rest of {@code src} until the socket has room, and asks to hear when it has:
+     * OP_WRITE is on only for sessions with parked bytes.
+     */
+    void park(ByteBuffer src, long sinceNanos) {
+        stash(src, sinceNanos);
+        key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+    }
+
+    /** Whether bytes of this session have waited to be sent (parked, or a send in flight) for {@code timeoutNanos}. */
+    boolean sendStalled(long now, long timeoutNanos) {
+        return hasPending() && now - pendingSinceNanos >= timeoutNanos
+                || sending && now - sendingSinceNanos >= timeoutNanos;
+    }
+
+    /** What the session is doing, for error messages. */
+    String describeState() {
+        return switch (state) {
+            case CONNECTING -> "connecting";
+            case HANDSHAKING -> "upgrading";
+            case STREAMING -> "streaming";
+            case CLOSING -> "closing";
+            default -> "idle";
+        };
+    }
+
     /** Frames sent so far: the highest seq a server may name. */
     long framesSent() {
         return nextSeq - 1;

@@ -17,7 +17,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The cost of one received {@code partial}: UTF-8 decoding plus strict json-simple validation, as
- * {@code ClientLoop} does for every server message ({@code make jmh MODULE=loadgen ARGS="MessageValidation -prof gc"}).
+ * {@code net.Receiver} does for every server message ({@code make jmh MODULE=loadgen ARGS="MessageValidation -prof gc"}).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
