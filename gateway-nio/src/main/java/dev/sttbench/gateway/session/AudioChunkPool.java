@@ -1,6 +1,5 @@
 package dev.sttbench.gateway.session;
 
-import dev.sttbench.gateway.config.GatewayConfig;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -9,10 +8,13 @@ import org.agrona.concurrent.UnsafeBuffer;
  * what could be. Confined to the loop thread.
  * <pre>
  * chunk (CHUNK_BYTES = 8192, two pages)
- *   [0, 7680)        audio: FRAMES_PER_CHUNK (12) x 640 B frames, unmasked straight here by the decoder
- *   [7680, 7776)     arrival nanos: FRAMES_PER_CHUNK x long, frame i at ARRIVALS_OFFSET + 8 i
- *   [7776, 8192)     unused (5 %)
+ *   [0, 96)          arrival nanos: FRAMES_PER_CHUNK x long, frame i at ARRIVALS_OFFSET + 8 i
+ *   [96, 128)        unused
+ *   [128, 7808)      audio: FRAMES_PER_CHUNK (12) x 640 B frames from FRAMES_OFFSET, unmasked straight here
+ *   [7808, 8192)     unused (5 % in all)
  * </pre>
+ * Arrival times come first so that a chunk's first six frames, all a sparse sender (a frame every few seconds)
+ * ever stores before its flush, touch one page, not two: the kernel commits the second only when frame 7 comes.
  * 8 KiB measured against 16 KiB (25 frames) at 2000 sessions: 22 against 29 KB of audio chunks per session
  * (a session's last, partly filled chunk is the waste).
  * Free chunks are a LIFO stack, so the most recently used (resident) chunks are lent first. Pages of chunks
@@ -23,7 +25,8 @@ public final class AudioChunkPool implements AutoCloseable
 {
     public static final int CHUNK_BYTES = 8 * 1024;
     public static final int FRAMES_PER_CHUNK = 12;
-    static final int ARRIVALS_OFFSET = FRAMES_PER_CHUNK * GatewayConfig.FRAME_BYTES;
+    static final int ARRIVALS_OFFSET = 0;
+    static final int FRAMES_OFFSET = 128;
     public static final int NO_CHUNK = -1;
     /** The most chunks one pool addresses: its slab is one buffer of at most 2 GiB. */
     public static final int MAX_CHUNKS = Integer.MAX_VALUE / CHUNK_BYTES;

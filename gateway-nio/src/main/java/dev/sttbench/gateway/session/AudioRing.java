@@ -7,6 +7,7 @@ import java.util.Arrays;
 
 import static dev.sttbench.gateway.config.GatewayConfig.FRAME_BYTES;
 import static dev.sttbench.gateway.session.AudioChunkPool.ARRIVALS_OFFSET;
+import static dev.sttbench.gateway.session.AudioChunkPool.FRAMES_OFFSET;
 import static dev.sttbench.gateway.session.AudioChunkPool.FRAMES_PER_CHUNK;
 import static dev.sttbench.gateway.session.AudioChunkPool.NO_CHUNK;
 
@@ -232,7 +233,8 @@ public final class AudioRing
 
     private int frameOffset(final long counter)
     {
-        return AudioChunkPool.offset(chunks[chunkIndex(counter)]) + (int)(counter % FRAMES_PER_CHUNK) * FRAME_BYTES;
+        return AudioChunkPool.offset(chunks[chunkIndex(counter)]) + FRAMES_OFFSET +
+            (int)(counter % FRAMES_PER_CHUNK) * FRAME_BYTES;
     }
 
     private int arrivalOffset(final long counter)
