@@ -268,6 +268,11 @@ public final class DensityReport {
         } else {
             out.append("The load generator was not the limit.\n");
         }
+        DensitySummary summary = run.loadgen();
+        if (!c.limited() && summary.requestedRatePerSecond() > 0 && summary.openRatePerSecond() < 0.9 * summary.requestedRatePerSecond()) {
+            out.append("The gateway set the open rate: its handshakes were slower than the ")
+                    .append(number(summary.requestedRatePerSecond(), 0)).append("/s asked.\n");
+        }
         return out.toString();
     }
 
