@@ -33,6 +33,7 @@
 #   RESULTS_DIR=results  OUT_DIR=$RESULTS_DIR/density-N[-fF][-sM]  DENSITY_TABLE=$RESULTS_DIR/density.md
 #   SIM_PORT=9000 GATEWAY_PORT=8080 (0 = ephemeral), GATEWAY_CPUS INFERENCE_CPUS LOADGEN_CPUS GATEWAY_CPU_LIMIT,
 #   BENCH_NICE, *_JAVA_OPTS, GATEWAY_WORKER_THREADS GATEWAY_MAX_SESSIONS GATEWAY_SESSION_BUFFER_FRAMES, ... as bench.sh
+#   GATEWAY_IDLE_TIMEOUT_MS  default: longer than the open phase + HOLD + 120 s, so silent connections outlive it
 #
 # Limits: the soft fd limit is raised to the hard one for every process this starts; net.core.somaxconn and
 # net.ipv4.tcp_max_syn_backlog are raised to CONNECTIONS when lower and writable (printed with the command that
@@ -170,6 +171,12 @@ fi
 if [[ -z ${GATEWAY_MAX_SESSIONS:-} ]] || ((GATEWAY_MAX_SESSIONS < held)); then
   [[ -z ${GATEWAY_MAX_SESSIONS:-} ]] || log "GATEWAY_MAX_SESSIONS=$GATEWAY_MAX_SESSIONS is below the $held sessions: raised to $held"
   GATEWAY_MAX_SESSIONS=$held
+fi
+# Silent connections must outlive the gateway's idle timeout (IDLE_TIMEOUT_MS, 60 s by default) for the whole
+# open phase and hold, plus the final ping and close; the idle timers stay armed, so their cost is measured.
+if [[ -z ${GATEWAY_IDLE_TIMEOUT_MS:-} ]]; then
+  GATEWAY_IDLE_TIMEOUT_MS=$(((held / RATE + HOLD + 120) * 1000))
+  log "gateway IDLE_TIMEOUT_MS=$GATEWAY_IDLE_TIMEOUT_MS: longer than opening $held at $RATE/s, holding $HOLD s and closing"
 fi
 
 name="density-$CONNECTIONS"

@@ -243,8 +243,8 @@ start_inference_sim() {
 
 # Starts gateway-nio against sim_url (log OUT_DIR/gateway.log), pinned and under GATEWAY_CPU_LIMIT's CFS
 # quota when set, and waits for its health: sets gateway_pid, GATEWAY_PORT, ws_url, CGROUP_DIR (the caller
-# removes it) and gateway_env. GATEWAY_WORKER_THREADS, GATEWAY_MAX_SESSIONS, GATEWAY_SESSION_BUFFER_FRAMES
-# become its WORKER_THREADS, MAX_SESSIONS, SESSION_BUFFER_FRAMES.
+# removes it) and gateway_env. GATEWAY_WORKER_THREADS, GATEWAY_MAX_SESSIONS, GATEWAY_SESSION_BUFFER_FRAMES,
+# GATEWAY_IDLE_TIMEOUT_MS become its WORKER_THREADS, MAX_SESSIONS, SESSION_BUFFER_FRAMES, IDLE_TIMEOUT_MS.
 start_gateway() {
   local -a cgroup_exec=()
   gateway_env=("$GATEWAY_MALLOC_ENV" PORT="$GATEWAY_PORT" INFERENCE_URL="$sim_url" CPU_PASSES="$CPU_PASSES"
@@ -253,6 +253,7 @@ start_gateway() {
   [[ -z ${GATEWAY_WORKER_THREADS:-} ]] || gateway_env+=(WORKER_THREADS="$GATEWAY_WORKER_THREADS")
   [[ -z ${GATEWAY_MAX_SESSIONS:-} ]] || gateway_env+=(MAX_SESSIONS="$GATEWAY_MAX_SESSIONS")
   [[ -z ${GATEWAY_SESSION_BUFFER_FRAMES:-} ]] || gateway_env+=(SESSION_BUFFER_FRAMES="$GATEWAY_SESSION_BUFFER_FRAMES")
+  [[ -z ${GATEWAY_IDLE_TIMEOUT_MS:-} ]] || gateway_env+=(IDLE_TIMEOUT_MS="$GATEWAY_IDLE_TIMEOUT_MS")
   if [[ -n $GATEWAY_CPU_LIMIT ]]; then
     CGROUP_DIR=$("$SCRIPTS_DIR/cgroup.sh" create "sttbench-gateway-$$" "$GATEWAY_CPU_LIMIT") \
       || die "cannot apply GATEWAY_CPU_LIMIT=$GATEWAY_CPU_LIMIT (run as root, or set GATEWAY_CPU_LIMIT= for no limit)"

@@ -33,6 +33,10 @@ public final class GatewayConfig
     private final int outboundBufferBytes;
     private final int loopPacingMicros;
     private final int readIntervalMs;
+    private final int requestHeadTimeoutMs;
+    private final int startTimeoutMs;
+    private final int idleTimeoutMs;
+    private final int sendTimeoutMs;
 
     private GatewayConfig(final Map<String, String> env)
     {
@@ -50,6 +54,10 @@ public final class GatewayConfig
         outboundBufferBytes = intInRange(env, "OUTBOUND_BUFFER_BYTES", 16 * 1024, 8 * 1024, 16 * 1024 * 1024);
         loopPacingMicros = intInRange(env, "LOOP_PACING_US", DEFAULT_LOOP_PACING_US, 0, 100_000);
         readIntervalMs = intInRange(env, "READ_INTERVAL_MS", 500, 0, 3_600_000);
+        requestHeadTimeoutMs = intInRange(env, "REQUEST_HEAD_TIMEOUT_MS", 10_000, 1, 3_600_000);
+        startTimeoutMs = intInRange(env, "START_TIMEOUT_MS", 10_000, 1, 3_600_000);
+        idleTimeoutMs = intInRange(env, "IDLE_TIMEOUT_MS", 60_000, 0, Integer.MAX_VALUE);
+        sendTimeoutMs = intInRange(env, "SEND_TIMEOUT_MS", 10_000, 1, 3_600_000);
         if ((long)maxSessions * outboundBufferBytes > MAX_OUTBOUND_RESERVATION)
         {
             throw new IllegalArgumentException("OUTBOUND_BUFFER_BYTES: " + outboundBufferBytes + " bytes for each of "
@@ -143,6 +151,36 @@ public final class GatewayConfig
         return readIntervalMs;
     }
 
+    /** A connection must send its whole request head within this, or it is answered 408 and closed. */
+    public int requestHeadTimeoutMs()
+    {
+        return requestHeadTimeoutMs;
+    }
+
+    /** An upgraded connection must send its start message within this, or it is closed with 1008. */
+    public int startTimeoutMs()
+    {
+        return startTimeoutMs;
+    }
+
+    /**
+     * A session that sends nothing (no frame of any kind) for this long is closed with 1001; 0 = never. A client
+     * keeping a quiet session open sends a ping now and then.
+     */
+    public int idleTimeoutMs()
+    {
+        return idleTimeoutMs;
+    }
+
+    /**
+     * A session whose client leaves our messages unread for this long (they wait in the outbound buffer because
+     * its socket's send buffer is full) is closed with 1008.
+     */
+    public int sendTimeoutMs()
+    {
+        return sendTimeoutMs;
+    }
+
     /**
      * Audio chunks per loop: enough for every session's ring to be full at once, since any loop may hold all
      * MAX_SESSIONS, up to the 2 GiB one loop's pool addresses (262,143 chunks: 50,000 sessions streaming with a
@@ -176,7 +214,9 @@ public final class GatewayConfig
             " FLUSH_INTERVAL_MS=" + flushIntervalMs + " FLUSH_PHASE_JITTER_MS=" + flushPhaseJitterMs +
             " INFERENCE_TIMEOUT_MS=" + inferenceTimeoutMs + " WORKER_THREADS=" + workerThreads +
             " MAX_SESSIONS=" + maxSessions + " SESSION_BUFFER_FRAMES=" + sessionBufferFrames +
-            " OUTBOUND_BUFFER_BYTES=" + outboundBufferBytes + " LOOP_PACING_US=" + loopPacingMicros + " READ_INTERVAL_MS=" + readIntervalMs;
+            " OUTBOUND_BUFFER_BYTES=" + outboundBufferBytes + " LOOP_PACING_US=" + loopPacingMicros + " READ_INTERVAL_MS=" + readIntervalMs +
+            " REQUEST_HEAD_TIMEOUT_MS=" + requestHeadTimeoutMs + " START_TIMEOUT_MS=" + startTimeoutMs +
+            " IDLE_TIMEOUT_MS=" + idleTimeoutMs + " SEND_TIMEOUT_MS=" + sendTimeoutMs;
     }
 
     private static String string(final Map<String, String> env, final String name, final String defaultValue)

@@ -34,7 +34,11 @@ public final class LoopMetrics
     public static final int FLUSHES_DEFERRED = 19;
     /** Streaming sessions with no tick, waiting for their client to send again. */
     public static final int QUIET_SESSIONS = 20;
-    private static final int ERROR_FRAMES_BASE = 21;
+    public static final int REQUEST_HEAD_TIMEOUTS = 21;
+    public static final int START_TIMEOUTS = 22;
+    public static final int IDLE_TIMEOUTS = 23;
+    public static final int SEND_TIMEOUTS = 24;
+    private static final int ERROR_FRAMES_BASE = 25;
     private static final int LATENESS_BUCKETS_BASE = ERROR_FRAMES_BASE + ErrorKind.count();
 
     /** Upper bounds (ms) of the flush-lateness histogram buckets; the last bucket is +Inf. */

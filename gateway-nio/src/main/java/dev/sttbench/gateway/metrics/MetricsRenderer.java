@@ -34,6 +34,10 @@ public final class MetricsRenderer
         counter(out, loops, "gateway_connections_aborted_total", LoopMetrics.CONNECTIONS_ABORTED);
         counter(out, loops, "gateway_loop_errors_total", LoopMetrics.LOOP_ERRORS);
         counter(out, loops, "gateway_accept_pauses_total", LoopMetrics.ACCEPT_PAUSES);
+        counter(out, loops, "gateway_request_head_timeouts_total", LoopMetrics.REQUEST_HEAD_TIMEOUTS);
+        counter(out, loops, "gateway_start_timeouts_total", LoopMetrics.START_TIMEOUTS);
+        counter(out, loops, "gateway_idle_timeouts_total", LoopMetrics.IDLE_TIMEOUTS);
+        counter(out, loops, "gateway_send_timeouts_total", LoopMetrics.SEND_TIMEOUTS);
         gauge(out, loops, "gateway_audio_chunks_in_use", LoopMetrics.AUDIO_CHUNKS_IN_USE);
         counter(out, loops, "gateway_audio_chunks_trimmed_total", LoopMetrics.AUDIO_CHUNKS_TRIMMED);
         gauge(out, loops, "gateway_inference_exchanges_idle", LoopMetrics.EXCHANGES_IDLE);

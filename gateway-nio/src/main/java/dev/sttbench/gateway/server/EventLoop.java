@@ -46,6 +46,8 @@ public final class EventLoop implements Runnable, CompletionSink
     private static final long RESOLVE_GRACE_NANOS = 500_000_000L;
     /** How long accepting pauses after it failed (out of file descriptors). */
     private static final long ACCEPT_PAUSE_NANOS = 100_000_000L;
+    /** Requested SO_SNDBUF of an upgraded socket (Linux doubles it): partials are a few hundred bytes a second. */
+    private static final int KERNEL_SEND_BUFFER_BYTES = 32 * 1024;
     /** How often idle audio chunks and exchanges are given back and the memory gauges are refreshed. */
     private static final long HOUSEKEEPING_NANOS = 1_000_000_000L;
 
@@ -76,6 +78,7 @@ public final class EventLoop implements Runnable, CompletionSink
     private long acceptResumeNanos;
 
     private final long pacingNanos;
+    private final long requestHeadTimeoutNanos;
 
     private volatile boolean drainRequested;
     private int drainPhase;
@@ -98,6 +101,7 @@ public final class EventLoop implements Runnable, CompletionSink
         this.metricsText = metricsText;
         this.healthJson = healthJson;
         pacingNanos = config.loopPacingMicros() * 1_000L;
+        requestHeadTimeoutNanos = config.requestHeadTimeoutMs() * 1_000_000L;
         selector = Selector.open();
         listener.configureBlocking(false);
         listener.register(selector, SelectionKey.OP_ACCEPT);
@@ -315,7 +319,9 @@ public final class EventLoop implements Runnable, CompletionSink
             {
                 channel.configureBlocking(false);
                 channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                channel.register(selector, SelectionKey.OP_READ, new HttpConnection());
+                final HttpConnection connection = new HttpConnection(this);
+                connection.key = channel.register(selector, SelectionKey.OP_READ, connection);
+                timers.schedule(connection.headTimer, cycleClock() + requestHeadTimeoutNanos);
             }
             catch (final IOException ex)
             {
@@ -362,6 +368,13 @@ public final class EventLoop implements Runnable, CompletionSink
         }
     }
 
+    /** REQUEST_HEAD_TIMEOUT_MS passed before the request head was complete (or anything came at all). */
+    void requestHeadTimedOut(final HttpConnection connection)
+    {
+        metrics.increment(LoopMetrics.REQUEST_HEAD_TIMEOUTS);
+        respondAndClose(connection.key, HttpResponses.REQUEST_TIMEOUT);
+    }
+
     private void readHttp(final SelectionKey key, final HttpConnection connection)
     {
         final SocketChannel channel = (SocketChannel)key.channel();
@@ -388,6 +401,7 @@ public final class EventLoop implements Runnable, CompletionSink
         {
             return;
         }
+        timers.cancel(connection.headTimer);
         if (HttpConnection.TOO_LONG == headEnd)
         {
             respondAndClose(key, HttpResponses.HEADERS_TOO_LARGE);
@@ -446,6 +460,18 @@ public final class EventLoop implements Runnable, CompletionSink
             closeChannel(key);
             return;
         }
+        try
+        {
+            // A client that stops reading is found once this fills (then OUTBOUND_BUFFER_BYTES), within
+            // SEND_TIMEOUT_MS, not after the megabytes the kernel's autotuning would let it leave unread.
+            channel.setOption(StandardSocketOptions.SO_SNDBUF, KERNEL_SEND_BUFFER_BYTES);
+        }
+        catch (final IOException ex)
+        {
+            slots.release(slot);
+            closeChannel(key);
+            return;
+        }
         final WebSocketConnection webSocket = new WebSocketConnection(resources, channel, key, slot);
         key.attach(webSocket);
         final int pipelined = connection.length() - headEnd;
@@ -468,8 +494,12 @@ public final class EventLoop implements Runnable, CompletionSink
         closeChannel(key);
     }
 
-    private static void closeChannel(final SelectionKey key)
+    private void closeChannel(final SelectionKey key)
     {
+        if (key.attachment() instanceof HttpConnection connection)
+        {
+            timers.cancel(connection.headTimer);
+        }
         key.cancel();
         try
         {
@@ -482,8 +512,9 @@ public final class EventLoop implements Runnable, CompletionSink
     }
 
     /**
-     * Phase 1: stop accepting and flushing, wait (bounded) for in-flight batches to resolve, their partials
-     * written. Phase 2: close every session with 1001 and wait (bounded) for the peers. Returns true when done.
+     * Phase 1: stop accepting; read each streaming session one last time and flush what it sent at once; wait
+     * (bounded: a batch in flight, then the last one) until every batch is answered and its partial written.
+     * Phase 2: close every session with 1001 and wait (bounded) for the peers. Returns true when done.
      */
     private boolean drainStep(final long now) throws IOException
     {
@@ -493,9 +524,16 @@ public final class EventLoop implements Runnable, CompletionSink
             resources.startDraining();
             listener.keyFor(selector).cancel();
             listener.close();
-            drainDeadlineNanos = now + config.inferenceTimeoutMs() * 1_000_000L + RESOLVE_GRACE_NANOS;
+            for (final SelectionKey key : new ArrayList<>(selector.keys()))
+            {
+                if (key.attachment() instanceof WebSocketConnection webSocket)
+                {
+                    webSocket.drain(now);
+                }
+            }
+            drainDeadlineNanos = now + 2 * config.inferenceTimeoutMs() * 1_000_000L + RESOLVE_GRACE_NANOS;
         }
-        if (1 == drainPhase && (0 == resources.inFlightBatches() || now >= drainDeadlineNanos))
+        if (1 == drainPhase && (allAnswered() || now >= drainDeadlineNanos))
         {
             drainPhase = 2;
             for (final SelectionKey key : new ArrayList<>(selector.keys()))
@@ -512,6 +550,22 @@ public final class EventLoop implements Runnable, CompletionSink
             drainDeadlineNanos = now + CLOSE_GRACE_NANOS;
         }
         return 2 == drainPhase && (0 == metrics.get(LoopMetrics.SESSIONS) || now >= drainDeadlineNanos);
+    }
+
+    private boolean allAnswered()
+    {
+        if (0 != resources.inFlightBatches())
+        {
+            return false;
+        }
+        for (final SelectionKey key : selector.keys())
+        {
+            if (key.attachment() instanceof WebSocketConnection webSocket && !webSocket.isDrained())
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void closeAll()

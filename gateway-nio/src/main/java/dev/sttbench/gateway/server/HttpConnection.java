@@ -1,20 +1,38 @@
 package dev.sttbench.gateway.server;
 
+import dev.sttbench.gateway.session.SessionTimers;
 import dev.sttbench.gateway.websocket.Handshake;
 
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
 import java.util.Arrays;
 
-/** A connection still in HTTP: it accumulates the request head until it is complete (usually one read). */
-final class HttpConnection
+/**
+ * A connection still in HTTP: it accumulates the request head until it is complete (usually one read), within
+ * REQUEST_HEAD_TIMEOUT_MS of being accepted.
+ */
+final class HttpConnection implements SessionTimers.Owner
 {
     static final int INCOMPLETE = -1;
     static final int TOO_LONG = -2;
 
     private static final int INITIAL_CAPACITY = 512;
 
+    private final EventLoop loop;
+    final SessionTimers.Timer headTimer = new SessionTimers.Timer(this);
+    SelectionKey key;
     private byte[] head = new byte[INITIAL_CAPACITY];
     private int length;
+
+    HttpConnection(final EventLoop loop)
+    {
+        this.loop = loop;
+    }
+
+    public void onTimer(final SessionTimers.Timer timer, final long nowNanos)
+    {
+        loop.requestHeadTimedOut(this);
+    }
 
     /**
      * Append what was read. Returns the end of the head (just past the blank line) once complete, {@link #INCOMPLETE}, or

@@ -10,6 +10,7 @@ final class HttpResponses
     static final byte[] METHOD_NOT_ALLOWED = status("405 Method Not Allowed");
     static final byte[] HEADERS_TOO_LARGE = status("431 Request Header Fields Too Large");
     static final byte[] SERVICE_UNAVAILABLE = status("503 Service Unavailable");
+    static final byte[] REQUEST_TIMEOUT = status("408 Request Timeout");
 
     private HttpResponses()
     {

@@ -169,6 +169,21 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
             loop.metrics.increment(LoopMetrics.FLUSHES_SKIPPED);
             return;
         }
+        send(nowNanos, latenessNanos);
+    }
+
+    /** The gateway drains: send what is pending now, or once the batch in flight is resolved. */
+    public void flushNow(final long nowNanos)
+    {
+        if (!closed && BatchState.IDLE == batch)
+        {
+            send(nowNanos, 0);
+        }
+    }
+
+    /** Send everything pending as one batch, unless nothing is pending or no request body is free. */
+    private void send(final long nowNanos, final long latenessNanos)
+    {
         if (null == ring || 0 == ring.pending())
         {
             return;
@@ -229,6 +244,10 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
             resolveBatch(failure, exchange.status(), exchange.elapsedNanos());
         }
         loop.returnExchange(exchange);
+        if (loop.draining)
+        {
+            flushNow(loop.clock.nanoTime());
+        }
     }
 
     /**

@@ -56,10 +56,13 @@ public final class LoopResources
     final long inferenceTimeoutNanos;
     /** Period of a streaming session's socket reads between flushes; 0 = read when readable. */
     final long readPeriodNanos;
+    final long startTimeoutNanos;
+    final long idleTimeoutNanos;
+    final long sendTimeoutNanos;
 
     /** Batches this loop's sessions have in flight. */
     int inFlightBatches;
-    /** Set once the gateway drains: no new flushes. */
+    /** Set once the gateway drains: no flushes on the grid; each session's last audio is flushed at once. */
     boolean draining;
 
     public LoopResources(
@@ -80,6 +83,9 @@ public final class LoopResources
         flushIntervalNanos = config.flushIntervalMs() * 1_000_000L;
         flushPhaseJitterNanos = config.flushPhaseJitterMs() * 1_000_000L;
         inferenceTimeoutNanos = config.inferenceTimeoutMs() * 1_000_000L;
+        startTimeoutNanos = config.startTimeoutMs() * 1_000_000L;
+        idleTimeoutNanos = config.idleTimeoutMs() * 1_000_000L;
+        sendTimeoutNanos = config.sendTimeoutMs() * 1_000_000L;
         // Whole reads per flush interval, so that every flush is also a read tick.
         final long readIntervalNanos = config.readIntervalMs() * 1_000_000L;
         readPeriodNanos = 0 == readIntervalNanos ? 0 :

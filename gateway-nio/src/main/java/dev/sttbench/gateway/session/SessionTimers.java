@@ -12,7 +12,7 @@ package dev.sttbench.gateway.session;
 public final class SessionTimers
 {
     /** Whoever owns a timer; called on the loop when it expires. */
-    interface Owner
+    public interface Owner
     {
         void onTimer(Timer timer, long nowNanos);
     }
@@ -26,7 +26,7 @@ public final class SessionTimers
         private Timer prev;
         private Timer next;
 
-        Timer(final Owner owner)
+        public Timer(final Owner owner)
         {
             this.owner = owner;
         }

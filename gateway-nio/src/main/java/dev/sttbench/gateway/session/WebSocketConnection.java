@@ -61,10 +61,17 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
     private MutableDirectBuffer sink;
     private int sinkIndex;
     private long arrivalNanos;
+    /** When bytes last came from the client: the idle timeout counts from here. */
+    private long lastReadNanos;
+    /** When the outbound buffer last went from empty to holding bytes the client has not taken. */
+    private long outboundSinceNanos;
+    /** The gateway drains: the socket was read one last time and is not read again. */
+    private boolean draining;
 
     /**
-     * While streaming, the next read tick, which is the flush when it falls on the flush deadline (it keeps its
-     * last deadline); while closing, the end of the wait for the peer's close.
+     * Awaiting the start message, its deadline (START_TIMEOUT_MS); streaming, the next read tick, which is the
+     * flush when it falls on the flush deadline (it keeps its last deadline); quiet, the idle deadline; closing,
+     * the end of the wait for the peer's close.
      */
     private final SessionTimers.Timer timer = new SessionTimers.Timer(this);
 
@@ -77,6 +84,8 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
         decoder = new FrameDecoder(loop.controlScratch);
         audio = new AudioSession(loop, slot, this);
         loop.metrics.increment(LoopMetrics.SESSIONS);
+        lastReadNanos = loop.clock.nanoTime();
+        loop.timers.schedule(timer, lastReadNanos + loop.startTimeoutNanos);
     }
 
     public boolean isClosed()
@@ -144,6 +153,7 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
             if (read > 0)
             {
                 total += read;
+                lastReadNanos = nowNanos;
                 onBytes(loop.readView, 0, read, nowNanos);
             }
             if (read < buffer.capacity())
@@ -182,6 +192,34 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
     public void goAway()
     {
         close(CloseCodes.GOING_AWAY);
+    }
+
+    /**
+     * The gateway drains: read what the client sent up to now, flush it at once (the answer comes back before
+     * {@link #goAway()}), and read nothing more, so every frame accepted is answered and none is left unnamed.
+     */
+    public void drain(final long nowNanos)
+    {
+        if (STREAMING != state)
+        {
+            return;
+        }
+        readAvailable(nowNanos);
+        if (STREAMING != state)
+        {
+            return;
+        }
+        draining = true;
+        leaveQuiet();
+        loop.timers.cancel(timer);
+        updateInterest();
+        audio.flushNow(nowNanos);
+    }
+
+    /** Drained, and nothing of this session's audio is left to answer. */
+    public boolean isDrained()
+    {
+        return STREAMING != state || !(audio.hasPendingAudio() || AudioSession.BatchState.IDLE != audio.batchState());
     }
 
     public int onDataFrame(final int messageOpcode, final long frameLength, final int messageReceived)
@@ -301,12 +339,30 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
         }
     }
 
-    /** The tick, or the wait for the peer's close, expired on this connection's loop. */
+    /** The start deadline, a tick, the idle deadline or the wait for the peer's close expired on this loop. */
     public void onTimer(final SessionTimers.Timer timer, final long nowNanos)
     {
         if (CLOSING == state)
         {
             dispose();
+            return;
+        }
+        if (AWAITING_START == state)
+        {
+            loop.metrics.increment(LoopMetrics.START_TIMEOUTS);
+            close(CloseCodes.POLICY_VIOLATION);
+            return;
+        }
+        if (quiet)
+        {
+            loop.metrics.increment(LoopMetrics.IDLE_TIMEOUTS);
+            close(CloseCodes.GOING_AWAY);
+            return;
+        }
+        if (hasOutbound() && nowNanos - outboundSinceNanos >= loop.sendTimeoutNanos)
+        {
+            loop.metrics.increment(LoopMetrics.SEND_TIMEOUTS);
+            close(CloseCodes.POLICY_VIOLATION);
             return;
         }
         final long tickNanos = timer.deadlineNanos();
@@ -320,12 +376,16 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
         {
             audio.onFlushDue(nowNanos);
         }
-        if (0 == read && !audio.hasPendingAudio())
+        if (0 == read && !audio.hasPendingAudio() && !hasOutbound())
         {
             // Nothing came since the last tick and nothing waits for a flush: wait for the client instead.
             quiet = true;
             loop.metrics.add(LoopMetrics.QUIET_SESSIONS, 1);
             updateInterest();
+            if (loop.idleTimeoutNanos > 0)
+            {
+                loop.timers.schedule(timer, lastReadNanos + loop.idleTimeoutNanos);
+            }
             return;
         }
         scheduleTick(tickNanos, nowNanos);
@@ -362,7 +422,7 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
      */
     private void updateInterest()
     {
-        final boolean read = STREAMING != state || quiet || 0 == loop.readPeriodNanos;
+        final boolean read = !draining && (STREAMING != state || quiet || 0 == loop.readPeriodNanos);
         final int ops = (read ? SelectionKey.OP_READ : 0) | (hasOutbound() ? SelectionKey.OP_WRITE : 0);
         if (ops != interestOps)
         {
@@ -410,6 +470,10 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
         if (null == outbound)
         {
             outbound = loop.slots.outbound(slot);
+        }
+        if (outbound.isEmpty())
+        {
+            outboundSinceNanos = loop.clock.nanoTime();
         }
         if (outbound.append(loop.scratch, index + written, length - written, closeFrame))
         {
