@@ -66,7 +66,7 @@ public final class ClientLoop implements Runnable {
         this.selector = Selector.open();
         SessionLifecycle lifecycle = new Lifecycle();
         SendPath path = ioUring
-                ? new IoUringSendPath(frames, schedule, stats, clock, lifecycle)
+                ? new IoUringSendPath(sessions.length, frames, schedule, stats, clock, lifecycle)
                 : new WriteSendPath(frames, schedule, stats, clock, lifecycle);
         this.sender = new SendScheduler(path, sessions.length);
         this.connector = new Connector(target, sessions, timeouts.connectNanos(), sendBufferBytes, selector, random,
@@ -170,7 +170,7 @@ public final class ClientLoop implements Runnable {
                     continue;
                 }
                 if (key.isWritable()) {
-                    sender.onWritable(session);
+                    sender.onWritable(session, now);
                 }
                 if (key.isReadable() && session.state != Session.DONE) {
                     receiver.onReadable(session, now);
@@ -225,9 +225,7 @@ public final class ClientLoop implements Runnable {
     }
 
     private void finish(Session session) {
-        if (session.state == Session.STREAMING) {
-            sender.remove(session);
-        }
+        sender.detach(session);
         session.state = Session.DONE;
         session.inbound = null;
         session.pending = null;

@@ -42,8 +42,14 @@ final class SendScheduler {
     }
 
     /** {@code session}'s socket has connected. */
-    void attach(Session session) {
+    void attach(Session session) throws IOException {
         path.attach(session);
+    }
+
+    /** {@code session} has ended: stops its frames and lets the path go of its socket before it closes. */
+    void detach(Session session) {
+        remove(session);
+        path.detach(session);
     }
 
     /** Walks every bucket whose tick has come, sending what is due, then hands the sends to the kernel. */
@@ -53,7 +59,7 @@ final class SendScheduler {
             Session[] members = buckets[bucket];
             // Backwards: a session that finishes streaming is swapped out of the slot being visited.
             for (int i = bucketSizes[bucket] - 1; i >= 0; i--) {
-                path.sendDueFrames(members[i], true);
+                path.sendDueFrames(members[i], now, true);
             }
             nextTickMillis++;
         }
@@ -82,7 +88,7 @@ final class SendScheduler {
     }
 
     /** OP_WRITE fired: writes the parked bytes; once they are out, the frames that waited behind them. */
-    void onWritable(Session session) throws IOException {
+    void onWritable(Session session, long now) throws IOException {
         ByteBuffer pending = session.pending;
         pending.flip();
         session.channel.write(pending);
@@ -92,7 +98,7 @@ final class SendScheduler {
         }
         session.key.interestOps(SelectionKey.OP_READ);
         if (session.state == Session.STREAMING) {
-            path.sendDueFrames(session, false);
+            path.sendDueFrames(session, now, false);
         }
     }
 

@@ -37,20 +37,28 @@ final class WriteSendPath implements SendPath {
         // a SocketChannel is all this path writes to
     }
 
-    /** Writes the due frames one by one, reading the clock for each: a late loop catches up, and records how late. */
     @Override
-    public void sendDueFrames(Session session, boolean recordLag) {
+    public void detach(Session session) {
+        // nothing held
+    }
+
+    /**
+     * Writes the due frames one by one, reading the clock for each rather than taking {@code now}: the send lag
+     * is the time of each frame's write, and a late loop catches up frame by frame.
+     */
+    @Override
+    public void sendDueFrames(Session session, long now, boolean recordLag) {
         while (!session.hasPending()) {
             long due = session.nextDueNanos;
             if (due >= schedule.measureEndNanos()) {
                 lifecycle.closeAtWindowEnd(session, clock.now());
                 return;
             }
-            long now = clock.now();
-            if (due > now) {
+            long writeTime = clock.now();
+            if (due > writeTime) {
                 return;
             }
-            sendFrame(session, due, now, recordLag);
+            sendFrame(session, due, writeTime, recordLag);
             if (session.state != Session.STREAMING) {
                 return;
             }
