@@ -22,8 +22,9 @@ export PATH := $(JDK)/bin:$(PATH)
 MVN := mvn -B
 JARS := inference-sim/target/inference-sim.jar gateway-nio/target/gateway-nio.jar loadgen/target/loadgen.jar
 SOURCES := pom.xml $(wildcard */pom.xml) $(shell find inference-sim/src gateway-nio/src loadgen/src -type f 2>/dev/null)
+IMAGES := $(foreach m,inference-sim gateway-nio loadgen,$(m)/target/image/$(m).oci.tar)
 
-.PHONY: build test clean jdk run-sim run-gateway run-loadgen conformance bench ladder compare sidebyside density jmh
+.PHONY: build test clean jdk run-sim run-gateway run-loadgen conformance bench ladder compare sidebyside density jmh images
 
 jdk: ## print the JDK every target uses
 	@echo "JAVA_HOME=$(JAVA_HOME)"; java -version
@@ -36,6 +37,11 @@ $(JARS) &: $(SOURCES)
 test: ## unit, integration and smoke-bench tests (the CI command)
 	$(MVN) verify
 	scripts/test-scripts.sh
+
+images: $(IMAGES) ## one OCI image tarball per module, no Docker engine: MODULE/target/image/MODULE.oci.tar (Jib, jlinked runtime)
+
+$(IMAGES) &: $(SOURCES) scripts/image-runtime.sh
+	$(MVN) -Pimages -DskipTests package
 
 clean:
 	$(MVN) -q clean
