@@ -22,7 +22,6 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
@@ -65,9 +64,9 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest>
                 .websocketPath(WEBSOCKET_PATH)
                 .checkStartsWith(true)
                 .handshakeTimeoutMillis(gateway.config().requestHeadTimeoutMs())
-                // A close we send is followed by the TCP close once written, or after this if the peer reads nothing.
-                .forceCloseTimeoutMillis(1_000)
-                .sendCloseFrame(WebSocketCloseStatus.NORMAL_CLOSURE)
+                // The session sends its close frames itself (with their §1 codes); without this Netty would add a
+                // 1000 "Bye" after the decoder's 1002 when a framing violation closes the channel.
+                .sendCloseFrame(null)
                 .decoderConfig(WebSocketDecoderConfig.newBuilder()
                     .maxFramePayloadLength(MAX_FRAME_PAYLOAD_BYTES)
                     .expectMaskedFrames(true)

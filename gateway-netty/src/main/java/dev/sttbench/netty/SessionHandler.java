@@ -1,6 +1,7 @@
 package dev.sttbench.netty;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
@@ -30,8 +31,8 @@ import java.util.concurrent.TimeUnit;
  * pending audio (a pooled direct {@link ByteBuf} that grows as frames arrive and becomes the request body), the
  * flush every FLUSH_INTERVAL_MS from a random phase (a fixed-rate task on the loop), at most one request in flight
  * with its INFERENCE_TIMEOUT_MS deadline (a task on the loop), and the partial or error frame that names every
- * frame it stored or shed. Netty's {@link WebSocketServerProtocolHandler} before it answers pings and the close
- * handshake, and its decoder closes framing violations (1002, 1007, 1009).
+ * frame it stored or shed. Netty's {@link WebSocketServerProtocolHandler} before it answers pings and the client's
+ * close, and its decoder closes framing violations (1002, 1007, 1009).
  */
 final class SessionHandler extends ChannelInboundHandlerAdapter implements InferenceClient.Callback
 {
@@ -567,8 +568,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter implements Infer
     }
 
     /**
-     * Send a close frame and close the channel once it is written (Netty's protocol handler holds the TCP close
-     * until then, or FORCE_CLOSE 1 s for a peer that reads nothing).
+     * Send a close frame and close the channel once it is written; at once when the peer does not read (the frame
+     * would wait behind what it left unread).
      */
     private void close(final WebSocketCloseStatus status, final String reason)
     {
@@ -578,8 +579,12 @@ final class SessionHandler extends ChannelInboundHandlerAdapter implements Infer
         }
         state = State.CLOSING;
         stop();
-        ctx.writeAndFlush(new CloseWebSocketFrame(status, reason));
-        ctx.close();
+        final boolean peerReads = ctx.channel().isWritable();
+        ctx.writeAndFlush(new CloseWebSocketFrame(status, reason)).addListener(ChannelFutureListener.CLOSE);
+        if (!peerReads)
+        {
+            ctx.close();
+        }
     }
 
     /** Nothing more is sent or flushed: timers cancelled, the request reset, buffers back to the pool. */

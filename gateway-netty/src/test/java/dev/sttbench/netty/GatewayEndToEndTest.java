@@ -1,0 +1,100 @@
+package dev.sttbench.netty;
+
+import com.github.cliftonlabs.json_simple.JsonObject;
+import dev.sttbench.sim.InferenceSimulator;
+import dev.sttbench.sim.server.Transport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The happy path through a real simulator, with the JDK's WebSocket client as an independent peer. */
+class GatewayEndToEndTest
+{
+    private static final Set<String> PARTIAL_KEYS = Set.of("type", "oldest_frame_seq", "newest_frame_seq", "frames",
+        "rms", "zero_crossings", "checksum", "samples", "transcript", "audio_bytes", "cpu_passes", "model_delay_ms",
+        "flush_lateness_ms", "inflight_model_jobs");
+
+    private static InferenceSimulator simulator;
+    private static NettyGateway gateway;
+
+    @BeforeAll
+    static void start()
+    {
+        simulator = Harness.simulator();
+        gateway = Harness.gateway(simulator.port());
+    }
+
+    @AfterAll
+    static void stop()
+    {
+        gateway.close();
+        simulator.close();
+    }
+
+    @Test
+    void partialsAreGoldenContiguousOnCadenceAndTravelOverHttp2PriorKnowledge() throws Exception
+    {
+        final long sessionId = 7;
+        final List<Harness.Received> partials = new ArrayList<>();
+        try (Harness.JdkClient client = new Harness.JdkClient(gateway.port());
+            ScheduledExecutorService sender = Executors.newSingleThreadScheduledExecutor())
+        {
+            client.start();
+            final AtomicLong seq = new AtomicLong();
+            sender.scheduleAtFixedRate(() -> client.sendFrame(Pcm.frame(sessionId, seq.incrementAndGet())),
+                0, 20, TimeUnit.MILLISECONDS);
+            while (partials.size() < 4)
+            {
+                partials.add(client.next(5_000));
+            }
+        }
+
+        long expectedOldest = 1;
+        for (final Harness.Received received : partials)
+        {
+            final JsonObject partial = Harness.json(received.text());
+            assertEquals(PARTIAL_KEYS, partial.keySet(), received.text());
+            assertEquals("partial", partial.get("type"));
+            final long oldest = Harness.longOf(partial, "oldest_frame_seq");
+            final long newest = Harness.longOf(partial, "newest_frame_seq");
+            assertEquals(expectedOldest, oldest, "no frame lost or repeated between partials");
+            assertEquals(newest - oldest + 1, Harness.longOf(partial, "frames"));
+            final Pcm.Stub expected = Pcm.stub(Pcm.frames(sessionId, oldest, newest), 4);
+            assertEquals(expected.checksum(), Harness.longOf(partial, "checksum"));
+            assertEquals(expected.zeroCrossings(), Harness.longOf(partial, "zero_crossings"));
+            assertEquals(expected.samples(), Harness.longOf(partial, "samples"));
+            assertEquals(expected.audioBytes(), Harness.longOf(partial, "audio_bytes"));
+            assertEquals(expected.transcript(), partial.get("transcript"));
+            assertEquals(expected.rms(), ((BigDecimal)partial.get("rms")).doubleValue(), 1e-9);
+            assertEquals(4, Harness.longOf(partial, "cpu_passes"));
+            assertEquals(75, Harness.longOf(partial, "model_delay_ms"));
+            assertTrue(((BigDecimal)partial.get("flush_lateness_ms")).doubleValue() >= 0);
+            assertTrue(Harness.longOf(partial, "inflight_model_jobs") >= 0);
+            expectedOldest = newest + 1;
+        }
+        for (int i = 2; i < partials.size(); i++)
+        {
+            final long gapMs = (partials.get(i).nanos() - partials.get(i - 1).nanos()) / 1_000_000;
+            assertTrue(gapMs >= 750 && gapMs <= 1500, "partials " + gapMs + " ms apart");
+        }
+
+        assertEquals(0, simulator.metrics().requests(Transport.HTTP_1_1), "every POST must travel as HTTP/2");
+        assertEquals(0, simulator.metrics().requests(Transport.H2C_UPGRADE), "h2c by prior knowledge, no upgrade");
+        assertTrue(simulator.metrics().requests(Transport.H2C_PRIOR_KNOWLEDGE) >= partials.size());
+        assertTrue(Harness.metric(gateway, "gateway_partials_total") >= partials.size());
+        assertTrue(Harness.metric(gateway, "gateway_frames_in_total") >= expectedOldest - 1);
+        assertEquals(2, Harness.metric(gateway, "gateway_inference_connections"), "one HTTP/2 connection per event loop");
+    }
+}
