@@ -21,6 +21,8 @@
 #                         shell may use SCHED_FIFO, else 0 = normal scheduling)
 #   CPU_PASSES=4 MODEL_DELAY_MS=75 FLUSH_INTERVAL_MS=1000 FLUSH_PHASE_JITTER_MS=1000 INFERENCE_TIMEOUT_MS=2000
 #   MODEL_MAX_CONCURRENT=65536
+#   GATEWAY_JAR=... GATEWAY_NAME=...   start another gateway's jar the same way (pinning, quota, JVM flags), e.g.
+#                         gateway-netty's (scripts/compare-ports.sh)
 #   GATEWAY_URL=ws://host:port/ws/stt [GATEWAY_PID=...]   drive an external gateway instead of gateway-nio
 #   GATEWAY_FRAMES_METRIC   the gateway /metrics counter of audio frames received (for CPU per frame); an
 #                         external gateway's is read at GATEWAY_URL's host /metrics when GATEWAY_PID is given
@@ -64,7 +66,7 @@ RUN_ENV="$OUT_DIR/run.env"
 record() { printf '%s=%s\n' "$1" "$2" >>"$RUN_ENV"; }
 
 require_free_port "$SIM_PORT" inference-sim SIM_PORT
-[[ -n $GATEWAY_URL ]] || require_free_port "$GATEWAY_PORT" gateway-nio GATEWAY_PORT
+[[ -n $GATEWAY_URL ]] || require_free_port "$GATEWAY_PORT" "$GATEWAY_NAME" GATEWAY_PORT
 
 CGROUP_DIR=''
 # shellcheck disable=SC2317  # reached through the traps

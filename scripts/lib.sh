@@ -5,7 +5,10 @@
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SCRIPTS_DIR="$REPO_ROOT/scripts"
 SIM_JAR="$REPO_ROOT/inference-sim/target/inference-sim.jar"
-GATEWAY_JAR="$REPO_ROOT/gateway-nio/target/gateway-nio.jar"
+# The gateway bench.sh and density.sh start: gateway-nio unless GATEWAY_JAR names another gateway's runnable jar
+# (same environment variables, `listening port=N` line and /health), e.g. gateway-netty's for make compare-ports.
+GATEWAY_JAR=${GATEWAY_JAR:-"$REPO_ROOT/gateway-nio/target/gateway-nio.jar"}
+GATEWAY_NAME=${GATEWAY_NAME:-gateway-nio}
 LOADGEN_JAR="$REPO_ROOT/loadgen/target/loadgen.jar"
 # Report, plot and compare arithmetic lives in the loadgen jar (package dev.sttbench.loadgen.report).
 REPORT_MAIN="dev.sttbench.loadgen.report.ReportMain"
@@ -241,9 +244,9 @@ start_inference_sim() {
   record inference_cpus "$INFERENCE_CPUS"
 }
 
-# Starts gateway-nio against sim_url (log OUT_DIR/gateway.log), pinned and under GATEWAY_CPU_LIMIT's CFS
-# quota when set, and waits for its health: sets gateway_pid, GATEWAY_PORT, ws_url, CGROUP_DIR (the caller
-# removes it) and gateway_env. GATEWAY_WORKER_THREADS, GATEWAY_MAX_SESSIONS, GATEWAY_SESSION_BUFFER_FRAMES,
+# Starts the gateway (GATEWAY_JAR, GATEWAY_NAME: gateway-nio by default) against sim_url (log OUT_DIR/gateway.log),
+# pinned and under GATEWAY_CPU_LIMIT's CFS quota when set, and waits for its health: sets gateway_pid,
+# GATEWAY_PORT, ws_url, CGROUP_DIR (the caller removes it) and gateway_env. GATEWAY_WORKER_THREADS, GATEWAY_MAX_SESSIONS, GATEWAY_SESSION_BUFFER_FRAMES,
 # GATEWAY_IDLE_TIMEOUT_MS become its WORKER_THREADS, MAX_SESSIONS, SESSION_BUFFER_FRAMES, IDLE_TIMEOUT_MS.
 start_gateway() {
   local -a cgroup_exec=()
@@ -264,7 +267,7 @@ start_gateway() {
       record cgroup "v1 $CGROUP_DIR cpu.cfs_quota_us=$(<"$CGROUP_DIR/cpu.cfs_quota_us") cpu.cfs_period_us=$(<"$CGROUP_DIR/cpu.cfs_period_us")"
     fi
   fi
-  log "starting gateway-nio on port $GATEWAY_PORT (cpus ${GATEWAY_CPUS:-any}, limit ${GATEWAY_CPU_LIMIT:-none})"
+  log "starting $GATEWAY_NAME on port $GATEWAY_PORT (cpus ${GATEWAY_CPUS:-any}, limit ${GATEWAY_CPU_LIMIT:-none})"
   env "${gateway_env[@]}" "${cgroup_exec[@]}" "${nice_prefix[@]}" "${gateway_pin[@]}" java "${gateway_opts[@]}" -jar "$GATEWAY_JAR" \
     >"$OUT_DIR/gateway.log" 2>&1 &
   gateway_pid=$!
@@ -273,11 +276,11 @@ start_gateway() {
     if grep -q 'invalid configuration' "$OUT_DIR/gateway.log" 2>/dev/null; then
       log "the gateway's variables are set here as GATEWAY_WORKER_THREADS, GATEWAY_MAX_SESSIONS, GATEWAY_SESSION_BUFFER_FRAMES"
     fi
-    die "gateway-nio did not start (log: $OUT_DIR/gateway.log)"
+    die "$GATEWAY_NAME did not start (log: $OUT_DIR/gateway.log)"
   fi
   wait_for_health "http://127.0.0.1:$GATEWAY_PORT/health" "$gateway_pid" "$OUT_DIR/gateway.log"
   ws_url="ws://127.0.0.1:$GATEWAY_PORT/ws/stt"
-  record gateway gateway-nio
+  record gateway "$GATEWAY_NAME"
   record gateway_cpus "$GATEWAY_CPUS"
   record gateway_java_opts "$GATEWAY_JAVA_OPTS"
   record gateway_env "${gateway_env[*]}"
