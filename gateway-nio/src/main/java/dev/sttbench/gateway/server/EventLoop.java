@@ -39,7 +39,7 @@ import java.util.function.Supplier;
 public final class EventLoop implements Runnable, CompletionSink
 {
     private static final int COMPLETION_QUEUE_CHUNK = 1024;
-    /** Select timeout while timers are pending: about one wheel tick. */
+    /** Shortest select timeout while timers are pending: about one wheel tick. */
     private static final long TIMER_SELECT_MS = 1;
     private static final long DRAIN_SELECT_MS = 10;
     private static final long CLOSE_GRACE_NANOS = 1_500_000_000L;
@@ -160,8 +160,7 @@ public final class EventLoop implements Runnable, CompletionSink
             nextHousekeepingNanos = System.nanoTime() + HOUSEKEEPING_NANOS;
             while (true)
             {
-                final long selectMs = drainRequested ? DRAIN_SELECT_MS :
-                    timers.isEmpty() && 0 == acceptResumeNanos ? 0 : TIMER_SELECT_MS;
+                final long selectMs = selectTimeoutMs();
                 clockStale = true;
                 selectedKeys = 0;
                 selector.select(onSelected, selectMs);
@@ -203,6 +202,28 @@ public final class EventLoop implements Runnable, CompletionSink
             closeAll();
             stopped.countDown();
         }
+    }
+
+    /**
+     * How long to wait for readiness: until the next wheel tick that holds a timer (at least 1 ms, about a tick,
+     * so a due timer runs at most a tick late), or until accepting resumes; 0 = until something is ready. Quiet
+     * sessions' idle deadlines share a few spokes, so a loop holding only quiet sessions wakes a few times a
+     * second, not at every tick.
+     */
+    private long selectTimeoutMs()
+    {
+        if (drainRequested)
+        {
+            return DRAIN_SELECT_MS;
+        }
+        final long now = System.nanoTime();
+        long waitNanos = timers.nanosUntilNextOccupiedTick(now);
+        if (0 != acceptResumeNanos)
+        {
+            final long untilAccepting = Math.max(0, acceptResumeNanos - now);
+            waitNanos = waitNanos < 0 ? untilAccepting : Math.min(waitNanos, untilAccepting);
+        }
+        return waitNanos < 0 ? 0 : Math.max(TIMER_SELECT_MS, (waitNanos + 999_999) / 1_000_000);
     }
 
     /** This cycle's time, read from the system clock the first time it is asked for after waking up. */

@@ -49,6 +49,8 @@ public final class SessionTimers
     private static final int SPOKE_MASK = SPOKES - 1;
 
     private final Timer[] spokes = new Timer[SPOKES];
+    /** Bit {@code s} set: spoke {@code s} holds a timer. Lets the loop sleep until the next occupied tick. */
+    private final long[] occupied = new long[SPOKES / Long.SIZE];
     /** The tick whose spoke the next poll starts from; never later than the ticks of pending deadlines. */
     private long currentTick;
     private int count;
@@ -74,6 +76,7 @@ public final class SessionTimers
             timer.next.prev = timer;
         }
         spokes[spoke] = timer;
+        occupied[spoke >>> 6] |= 1L << spoke;
         count++;
     }
 
@@ -94,6 +97,10 @@ public final class SessionTimers
         else
         {
             spokes[timer.spoke] = timer.next;
+            if (null == timer.next)
+            {
+                occupied[timer.spoke >>> 6] &= ~(1L << timer.spoke);
+            }
         }
         if (null != timer.next)
         {
@@ -113,6 +120,31 @@ public final class SessionTimers
     public int size()
     {
         return count;
+    }
+
+    /**
+     * How long the loop may wait before its next poll: nanoseconds from {@code nowNanos} to the first tick, from
+     * the one the next poll starts at, whose spoke holds a timer (0 when that tick has begun); -1 when no timer
+     * is pending. That spoke's timers may belong to a later turn: the loop then wakes once a turn for them.
+     */
+    public long nanosUntilNextOccupiedTick(final long nowNanos)
+    {
+        if (0 == count)
+        {
+            return -1;
+        }
+        final int from = (int)(currentTick & SPOKE_MASK);
+        int word = from >>> 6;
+        long bits = occupied[word] & (-1L << from);
+        // The words after, then the first word again for its spokes before the start.
+        for (int i = 0; 0 == bits && i < occupied.length; i++)
+        {
+            word = (word + 1) & (occupied.length - 1);
+            bits = occupied[word];
+        }
+        final int spoke = (word << 6) + Long.numberOfTrailingZeros(bits);
+        final int distance = (spoke - from) & SPOKE_MASK;
+        return Math.max(0, ((currentTick + distance) << TICK_SHIFT) - nowNanos);
     }
 
     /**

@@ -41,6 +41,8 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
     private static final int FRAME_BYTES = GatewayConfig.FRAME_BYTES;
     /** The start message is small; anything longer is refused with 1009. */
     private static final int MAX_START_MESSAGE = 4096;
+    /** Idle deadlines fall on this grid: 2^30 ns, one turn of the timer wheel. */
+    private static final long IDLE_GRID_NANOS = 1L << 30;
     /** How long to wait for the peer to close after our close frame. */
     private static final long CLOSE_LINGER_NANOS = 1_000_000_000L;
 
@@ -384,7 +386,10 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
             updateInterest();
             if (loop.idleTimeoutNanos > 0)
             {
-                loop.timers.schedule(timer, lastReadNanos + loop.idleTimeoutNanos);
+                // Rounded up to a grid of one wheel turn: quiet sessions' deadlines share one spoke, so the loop
+                // wakes about once a second for all of them. The timeout is kept or exceeded by up to 1.07 s.
+                final long deadline = lastReadNanos + loop.idleTimeoutNanos;
+                loop.timers.schedule(timer, (deadline + IDLE_GRID_NANOS - 1) & -IDLE_GRID_NANOS);
             }
             return;
         }

@@ -27,6 +27,35 @@ class SessionTimersTest
         return new SessionTimers.Timer(recorder);
     }
 
+    private static final long TICK = 1L << 20;
+
+    /** The loop sleeps until the next occupied tick: the wait must never skip a timer, in any word of the bitmap. */
+    @Test
+    void theWaitReachesTheNextOccupiedTickAndNoFurther()
+    {
+        final SessionTimers timers = new SessionTimers(0);
+        assertEquals(-1, timers.nanosUntilNextOccupiedTick(0), "nothing pending: wait for readiness only");
+        final SessionTimers.Timer far = timer();
+        final SessionTimers.Timer near = timer();
+        timers.schedule(far, 700 * TICK + 5);
+        assertEquals(700 * TICK, timers.nanosUntilNextOccupiedTick(0));
+        timers.schedule(near, 70 * TICK + 5);
+        assertEquals(70 * TICK - 3, timers.nanosUntilNextOccupiedTick(3));
+        timers.cancel(near);
+        assertEquals(700 * TICK, timers.nanosUntilNextOccupiedTick(0));
+        timers.poll(900 * TICK);
+        assertEquals(List.of(far), fired);
+        // From tick 900: a timer a turn and a bit later sits in spoke 1000 - 1024 + ... behind the start, wrapped.
+        timers.schedule(near, (900 + 1024 + 10) * TICK);
+        assertEquals(10 * TICK, timers.nanosUntilNextOccupiedTick(900 * TICK), "its spoke comes up in 10 ticks");
+        timers.schedule(far, (900 + 1024 - 20) * TICK);
+        assertEquals(10 * TICK, timers.nanosUntilNextOccupiedTick(900 * TICK));
+        timers.cancel(near);
+        assertEquals((1024 - 20) * TICK, timers.nanosUntilNextOccupiedTick(900 * TICK), "a spoke just behind the start");
+        timers.schedule(near, 100 * TICK);
+        assertEquals(0, timers.nanosUntilNextOccupiedTick(900 * TICK), "overdue: its spoke is the current one");
+    }
+
     @Test
     void everyTimerDueFiresInOnePollEvenAfterALongStall()
     {
