@@ -24,7 +24,7 @@ JARS := inference-sim/target/inference-sim.jar gateway-nio/target/gateway-nio.ja
 SOURCES := pom.xml $(wildcard */pom.xml) $(shell find inference-sim/src gateway-nio/src loadgen/src -type f 2>/dev/null)
 IMAGES := $(foreach m,inference-sim gateway-nio loadgen,$(m)/target/image/$(m).oci.tar)
 
-.PHONY: build test clean jdk run-sim run-gateway run-loadgen conformance bench ladder compare sidebyside density jmh images
+.PHONY: build test clean jdk run-sim run-gateway run-loadgen conformance bench ladder compare sidebyside density jmh images k8s-point k8s-ladder
 
 jdk: ## print the JDK every target uses
 	@echo "JAVA_HOME=$(JAVA_HOME)"; java -version
@@ -34,14 +34,21 @@ build: $(JARS) ## build the three runnable jars (tests skipped)
 $(JARS) &: $(SOURCES)
 	$(MVN) -DskipTests package
 
-test: ## unit, integration and smoke-bench tests (the CI command)
-	$(MVN) verify
+test: ## unit, integration and smoke-bench tests, the images run in a chroot, the rendered manifests (the CI command)
+	$(MVN) -Pimages verify
 	scripts/test-scripts.sh
+	scripts/test-images.sh
 
 images: $(IMAGES) ## one OCI image tarball per module, no Docker engine: MODULE/target/image/MODULE.oci.tar (Jib, jlinked runtime)
 
 $(IMAGES) &: $(SOURCES) scripts/image-runtime.sh
 	$(MVN) -Pimages -DskipTests package
+
+k8s-point: build ## one point on a Kubernetes cluster: make k8s-point OVERLAY=pinned-1cpu SESSIONS=N (deploy/README.md, scripts/k8s-point.sh)
+	scripts/k8s-point.sh
+
+k8s-ladder: build ## a capacity ladder on a cluster: make k8s-ladder OVERLAY=fractional-500m POINTS="500 1000 2000"
+	POINT_SCRIPT=scripts/k8s-point.sh LABEL=$${LABEL:-k8s-$(or $(OVERLAY),pinned-1cpu)} scripts/ladder.sh
 
 clean:
 	$(MVN) -q clean

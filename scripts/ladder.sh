@@ -7,6 +7,8 @@
 #
 # Variables: POINTS="250 500 1000 1500 2000"  STEP=100  LABEL=nio  RESULTS_DIR=results  LADDER_DIR
 # and everything bench.sh reads (pinning, CPU limit, JVM flags, timing), applied to every point.
+# POINT_SCRIPT runs each point instead of bench.sh (same variables and exit codes): scripts/k8s-point.sh for a
+# ladder on a Kubernetes cluster (make k8s-ladder).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -62,7 +64,7 @@ run_point() {
     rel="points/$n-$attempt"
     log "ladder: $n sessions, run $attempt"
     rc=0
-    SESSIONS=$n OUT_DIR="$LADDER_DIR/$rel" "$SCRIPTS_DIR/bench.sh" &
+    SESSIONS=$n OUT_DIR="$LADDER_DIR/$rel" "${POINT_SCRIPT:-$SCRIPTS_DIR/bench.sh}" &
     bench_pid=$!
     wait "$bench_pid" || rc=$?
     bench_pid=''
