@@ -41,6 +41,21 @@ public final class InferenceSimulator implements AutoCloseable
         return server.endpoint().metrics();
     }
 
+    /** @return connections open now. */
+    public int connections()
+    {
+        return server.connections();
+    }
+
+    /**
+     * Reset every open connection at once, without GOAWAY (as a crashed upstream or a middlebox would), and keep
+     * listening: for clients' fault tests.
+     */
+    public void dropConnections()
+    {
+        server.dropConnections();
+    }
+
     public void close()
     {
         server.close();

@@ -15,6 +15,13 @@ public final class SimConfig
      * 2^53, so 1023 passes keep the exact sum of squares below 2^63 (a {@code long}).
      */
     public static final int MAX_CPU_PASSES = 1023;
+    /** Largest value of an HTTP/2 setting (RFC 9113 §6.5.1: 32 bits, unsigned). */
+    public static final long MAX_HTTP2_SETTING = 0xFFFF_FFFFL;
+    /**
+     * Streams a client may open at once by default. A gateway at 5000 requests/s with 2 s timeouts has at most
+     * 10 000 open; this leaves room for 100x that.
+     */
+    public static final long DEFAULT_MAX_CONCURRENT_STREAMS = 1_000_000;
 
     private final String bindAddress;
     private final int port;
@@ -26,6 +33,8 @@ public final class SimConfig
     private final double modelLongtailMult;
     private final long modelBatchWaitMaxMs;
     private final int modelMaxConcurrent;
+    private final long maxConcurrentStreams;
+    private final long maxRequestsPerConnection;
 
     private SimConfig(
         final String bindAddress,
@@ -37,7 +46,9 @@ public final class SimConfig
         final double modelLongtailProb,
         final double modelLongtailMult,
         final long modelBatchWaitMaxMs,
-        final int modelMaxConcurrent)
+        final int modelMaxConcurrent,
+        final long maxConcurrentStreams,
+        final long maxRequestsPerConnection)
     {
         this.bindAddress = bindAddress;
         this.port = port;
@@ -49,6 +60,8 @@ public final class SimConfig
         this.modelLongtailMult = modelLongtailMult;
         this.modelBatchWaitMaxMs = modelBatchWaitMaxMs;
         this.modelMaxConcurrent = modelMaxConcurrent;
+        this.maxConcurrentStreams = maxConcurrentStreams;
+        this.maxRequestsPerConnection = maxRequestsPerConnection;
     }
 
     /**
@@ -73,7 +86,9 @@ public final class SimConfig
             doubleIn(env, "MODEL_LONGTAIL_PROB", 0.01, 0.0, 1.0),
             doubleIn(env, "MODEL_LONGTAIL_MULT", 3.0, 0.0, 1_000.0),
             longIn(env, "MODEL_BATCH_WAIT_MAX_MS", 20, 0, 3_600_000),
-            (int)longIn(env, "MODEL_MAX_CONCURRENT", 65536, 1, Integer.MAX_VALUE));
+            (int)longIn(env, "MODEL_MAX_CONCURRENT", 65536, 1, Integer.MAX_VALUE),
+            longIn(env, "MAX_CONCURRENT_STREAMS", DEFAULT_MAX_CONCURRENT_STREAMS, 1, MAX_HTTP2_SETTING),
+            longIn(env, "MAX_REQUESTS_PER_CONNECTION", 0, 0, Long.MAX_VALUE));
     }
 
     /**
@@ -184,6 +199,24 @@ public final class SimConfig
         return modelMaxConcurrent;
     }
 
+    /**
+     * HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: advertised to every HTTP/2 client and enforced, a stream beyond it
+     * being refused with RST_STREAM(REFUSED_STREAM) (RFC 9113 §5.1.2).
+     */
+    public long maxConcurrentStreams()
+    {
+        return maxConcurrentStreams;
+    }
+
+    /**
+     * Requests an HTTP/2 connection serves before the simulator sends GOAWAY naming the last of them, finishes
+     * them and closes it (what nginx's {@code keepalive_requests} does); 0 = no limit.
+     */
+    public long maxRequestsPerConnection()
+    {
+        return maxRequestsPerConnection;
+    }
+
     public String toString()
     {
         return "BIND_ADDRESS=" + bindAddress +
@@ -195,6 +228,8 @@ public final class SimConfig
             " MODEL_LONGTAIL_PROB=" + modelLongtailProb +
             " MODEL_LONGTAIL_MULT=" + modelLongtailMult +
             " MODEL_BATCH_WAIT_MAX_MS=" + modelBatchWaitMaxMs +
-            " MODEL_MAX_CONCURRENT=" + modelMaxConcurrent;
+            " MODEL_MAX_CONCURRENT=" + modelMaxConcurrent +
+            " MAX_CONCURRENT_STREAMS=" + maxConcurrentStreams +
+            " MAX_REQUESTS_PER_CONNECTION=" + maxRequestsPerConnection;
     }
 }

@@ -28,16 +28,21 @@ class SimConfigTest
         assertEquals(3.0, config.modelLongtailMult());
         assertEquals(20, config.modelBatchWaitMaxMs());
         assertEquals(65536, config.modelMaxConcurrent());
+        assertEquals(1_000_000, config.maxConcurrentStreams());
+        assertEquals(0, config.maxRequestsPerConnection());
         assertEquals("127.0.0.1", config.bindAddress());
     }
 
     @Test
     void readsEveryVariable()
     {
-        final SimConfig config = SimConfig.fromEnv(Map.of(
-            "PORT", "0", "WORKER_THREADS", "3", "CPU_PASSES", "2", "MODEL_DELAY_MS", "10",
-            "MODEL_JITTER_SIGMA", "0.5", "MODEL_LONGTAIL_PROB", "0.2", "MODEL_LONGTAIL_MULT", "4",
-            "MODEL_BATCH_WAIT_MAX_MS", "7", "MODEL_MAX_CONCURRENT", "12", "BIND_ADDRESS", "0.0.0.0"));
+        final SimConfig config = SimConfig.fromEnv(Map.ofEntries(
+            Map.entry("PORT", "0"), Map.entry("WORKER_THREADS", "3"), Map.entry("CPU_PASSES", "2"),
+            Map.entry("MODEL_DELAY_MS", "10"), Map.entry("MODEL_JITTER_SIGMA", "0.5"),
+            Map.entry("MODEL_LONGTAIL_PROB", "0.2"), Map.entry("MODEL_LONGTAIL_MULT", "4"),
+            Map.entry("MODEL_BATCH_WAIT_MAX_MS", "7"), Map.entry("MODEL_MAX_CONCURRENT", "12"),
+            Map.entry("BIND_ADDRESS", "0.0.0.0"), Map.entry("MAX_CONCURRENT_STREAMS", "4294967295"),
+            Map.entry("MAX_REQUESTS_PER_CONNECTION", "1000")));
         assertEquals(0, config.port());
         assertEquals(3, config.workerThreads());
         assertEquals(2, config.cpuPasses());
@@ -47,6 +52,8 @@ class SimConfigTest
         assertEquals(4.0, config.modelLongtailMult());
         assertEquals(7, config.modelBatchWaitMaxMs());
         assertEquals(12, config.modelMaxConcurrent());
+        assertEquals(4_294_967_295L, config.maxConcurrentStreams());
+        assertEquals(1000, config.maxRequestsPerConnection());
         assertEquals("0.0.0.0", config.bindAddress());
     }
 
@@ -63,6 +70,8 @@ class SimConfigTest
             Map.entry("MODEL_LONGTAIL_MULT", "three"),
             Map.entry("MODEL_BATCH_WAIT_MAX_MS", ""),
             Map.entry("MODEL_MAX_CONCURRENT", "0"),
+            Map.entry("MAX_CONCURRENT_STREAMS", "4294967296"),
+            Map.entry("MAX_REQUESTS_PER_CONNECTION", "-1"),
             Map.entry("BIND_ADDRESS", " "));
         for (final Map.Entry<String, String> entry : bad.entrySet())
         {
@@ -70,6 +79,18 @@ class SimConfigTest
                 IllegalArgumentException.class, () -> SimConfig.fromEnv(Map.of(entry.getKey(), entry.getValue())));
             assertTrue(ex.getMessage().startsWith(entry.getKey() + ": "), ex.getMessage());
         }
+    }
+
+    @Test
+    void maxConcurrentStreamsIsAPositiveThirtyTwoBitSetting()
+    {
+        for (final String bad : new String[]{ "0", "-5", "4294967296", "100k", "" })
+        {
+            final IllegalArgumentException ex = assertThrows(
+                IllegalArgumentException.class, () -> SimConfig.fromEnv(Map.of("MAX_CONCURRENT_STREAMS", bad)));
+            assertTrue(ex.getMessage().startsWith("MAX_CONCURRENT_STREAMS: "), ex.getMessage());
+        }
+        assertEquals(100, SimConfig.fromEnv(Map.of("MAX_CONCURRENT_STREAMS", " 100 ")).maxConcurrentStreams());
     }
 
     @Test

@@ -30,14 +30,20 @@ import io.netty.util.concurrent.EventExecutor;
  * HTTP/2 on one connection, reached by prior knowledge or by an {@code Upgrade: h2c}. Works at the frame
  * listener level (no child channel per stream): a stream's request lives in a small {@link Http2Exchange}
  * kept as a stream property until its last DATA frame, then goes to the {@link InferenceEndpoint}.
+ * <p>
+ * {@code MAX_CONCURRENT_STREAMS} is advertised in the SETTINGS and enforced once the client has acknowledged
+ * them: a stream beyond it is refused with {@code RST_STREAM(REFUSED_STREAM)} (RFC 9113 §5.1.2) and the
+ * connection stays. With {@code MAX_REQUESTS_PER_CONNECTION} the N-th request stream is the last: GOAWAY
+ * (NO_ERROR) names it, streams the client opened after it are refused the same way, the streams up to it are
+ * answered, then the connection closes (what nginx does after {@code keepalive_requests}).
+ * <p>
+ * Both refusals are the handler's, not Netty's: Netty refuses such a stream without creating it, so the DATA frame
+ * that follows its HEADERS names a stream that "does not exist" and costs the whole connection a PROTOCOL_ERROR
+ * (Netty 4.2.18, also after its own graceful GOAWAY). Here the stream is created, then reset; Netty discards the
+ * DATA that follows.
  */
 final class Http2Handler extends Http2ConnectionHandler
 {
-    /**
-     * Streams the client may open at once. A gateway at 5000 requests/s with 2 s timeouts has at most 10 000
-     * open; this leaves room for 100x that.
-     */
-    static final long MAX_CONCURRENT_STREAMS = 1_000_000;
     /** Per-stream receive window: a whole maximal body fits, so no request ever waits for a WINDOW_UPDATE. */
     static final int STREAM_WINDOW_BYTES = SimConfig.MAX_BODY_BYTES;
     /** Connection receive window: 64 MiB, 0.4 s of 5000 x 32 KB/s, replenished as each DATA frame is read. */
@@ -46,6 +52,12 @@ final class Http2Handler extends Http2ConnectionHandler
     private final InferenceEndpoint endpoint;
     private final Transport transport;
     private final Http2Connection.PropertyKey exchangeKey;
+    private final long maxRequests;
+    private final long maxStreams;
+    private boolean streamLimitAcknowledged;
+    private long requests;
+    /** The last stream GOAWAY named, or -1 before it was sent. */
+    private int lastStreamId = -1;
     private ChannelHandlerContext ctx;
 
     private Http2Handler(
@@ -53,11 +65,14 @@ final class Http2Handler extends Http2ConnectionHandler
         final Http2ConnectionEncoder encoder,
         final Http2Settings initialSettings,
         final InferenceEndpoint endpoint,
-        final Transport transport)
+        final Transport transport,
+        final long maxRequests)
     {
         super(decoder, encoder, initialSettings);
         this.endpoint = endpoint;
         this.transport = transport;
+        this.maxRequests = maxRequests;
+        this.maxStreams = initialSettings.maxConcurrentStreams();
         this.exchangeKey = connection().newKey();
         connection().addListener(new Http2ConnectionAdapter()
         {
@@ -68,14 +83,19 @@ final class Http2Handler extends Http2ConnectionHandler
                 {
                     exchange.releaseBody();
                 }
+                if (lastStreamId >= 0 && 0 == connection().numActiveStreams())
+                {
+                    // Gone away and every stream up to the last is answered: close once this write is flushed.
+                    ctx.executor().execute(() -> ctx.close());
+                }
             }
         });
         decoder.frameListener(new FrameListener());
     }
 
-    static Http2Handler create(final InferenceEndpoint endpoint, final Transport transport)
+    static Http2Handler create(final InferenceEndpoint endpoint, final Transport transport, final SimConfig config)
     {
-        return new Builder(endpoint, transport).build();
+        return new Builder(endpoint, transport, config).build();
     }
 
     public void handlerAdded(final ChannelHandlerContext ctx) throws Exception
@@ -95,6 +115,30 @@ final class Http2Handler extends Http2ConnectionHandler
         ctx.flush();
     }
 
+    /**
+     * A request stream was opened (the upgraded request included). The N-th of MAX_REQUESTS_PER_CONNECTION is the
+     * last: GOAWAY names it. Written directly, so Netty's own GOAWAY handling, which would refuse later streams in
+     * its decoder (see the class comment), stays out of it; the connection is closed from this handler's context
+     * for the same reason, once the last answered stream closes.
+     */
+    private void countRequest(final ChannelHandlerContext ctx, final int streamId)
+    {
+        if (++requests == maxRequests)
+        {
+            lastStreamId = streamId;
+            encoder().frameWriter().writeGoAway(ctx, streamId, Http2Error.NO_ERROR.code(), Unpooled.EMPTY_BUFFER,
+                ctx.newPromise());
+            flush(ctx);
+        }
+    }
+
+    /** Refuse a stream: the client may retry it, since nothing of it was processed (RFC 9113 §8.7). */
+    private void refuse(final ChannelHandlerContext ctx, final int streamId)
+    {
+        resetStream(ctx, streamId, Http2Error.REFUSED_STREAM.code(), ctx.newPromise());
+        flush(ctx);
+    }
+
     /** The request that carried {@code Upgrade: h2c} becomes stream 1; answer it over HTTP/2. */
     public void userEventTriggered(final ChannelHandlerContext ctx, final Object evt) throws Exception
     {
@@ -102,6 +146,7 @@ final class Http2Handler extends Http2ConnectionHandler
         {
             try
             {
+                countRequest(ctx, Http2CodecUtil.HTTP_UPGRADE_STREAM_ID);
                 final FullHttpRequest request = upgrade.upgradeRequest();
                 endpoint.handle(
                     new Http2Exchange(Http2CodecUtil.HTTP_UPGRADE_STREAM_ID),
@@ -123,6 +168,13 @@ final class Http2Handler extends Http2ConnectionHandler
 
     private final class FrameListener extends Http2FrameAdapter
     {
+        /** Netty has just applied our SETTINGS, stream limit included: take the limit over (see the class comment). */
+        public void onSettingsAckRead(final ChannelHandlerContext ctx)
+        {
+            streamLimitAcknowledged = true;
+            connection().remote().maxActiveStreams(Integer.MAX_VALUE);
+        }
+
         public void onHeadersRead(
             final ChannelHandlerContext ctx,
             final int streamId,
@@ -142,7 +194,14 @@ final class Http2Handler extends Http2ConnectionHandler
                 }
                 return;
             }
+            if ((lastStreamId >= 0 && streamId > lastStreamId) ||
+                (streamLimitAcknowledged && connection().numActiveStreams() > maxStreams))
+            {
+                refuse(ctx, streamId);
+                return;
+            }
             final Http2Exchange exchange = new Http2Exchange(streamId);
+            countRequest(ctx, streamId);
             exchange.method = headers.method();
             exchange.path = headers.path();
             exchange.cpuPasses = headers.get(InferenceEndpoint.X_CPU_PASSES);
@@ -278,13 +337,15 @@ final class Http2Handler extends Http2ConnectionHandler
     {
         private final InferenceEndpoint endpoint;
         private final Transport transport;
+        private final long maxRequests;
 
-        Builder(final InferenceEndpoint endpoint, final Transport transport)
+        Builder(final InferenceEndpoint endpoint, final Transport transport, final SimConfig config)
         {
             this.endpoint = endpoint;
             this.transport = transport;
+            this.maxRequests = config.maxRequestsPerConnection();
             initialSettings(new Http2Settings()
-                .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
+                .maxConcurrentStreams(config.maxConcurrentStreams())
                 .initialWindowSize(STREAM_WINDOW_BYTES)
                 .maxHeaderListSize(Http2CodecUtil.DEFAULT_HEADER_LIST_SIZE));
             // Netty's rapid-reset guard closes a connection after 200 RST_STREAMs in 30 s; a gateway that times out
@@ -300,7 +361,7 @@ final class Http2Handler extends Http2ConnectionHandler
         protected Http2Handler build(
             final Http2ConnectionDecoder decoder, final Http2ConnectionEncoder encoder, final Http2Settings initialSettings)
         {
-            return new Http2Handler(decoder, encoder, initialSettings, endpoint, transport);
+            return new Http2Handler(decoder, encoder, initialSettings, endpoint, transport, maxRequests);
         }
     }
 }

@@ -69,7 +69,7 @@ public class InProcessRequestBenchmark
         final SimConfig config = SimConfig.fromEnv(Map.of(
             "PORT", "0", "CPU_PASSES", "4", "MODEL_DELAY_MS", "0", "MODEL_JITTER_SIGMA", "0",
             "MODEL_BATCH_WAIT_MAX_MS", "0", "MODEL_LONGTAIL_PROB", "0"));
-        channel = new EmbeddedChannel(new SimChannelInitializer(new InferenceEndpoint(config, new SplittableRandom(1))));
+        channel = new EmbeddedChannel(new SimChannelInitializer(new InferenceEndpoint(config, new SplittableRandom(1)), config, null));
         final byte[] body = GoldenVectors.pcm(7, 1, BODY_BYTES / 640);
         if ("http/1.1".equals(transport))
         {

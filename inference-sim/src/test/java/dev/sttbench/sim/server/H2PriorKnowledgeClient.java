@@ -19,9 +19,11 @@ import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -43,24 +45,47 @@ final class H2PriorKnowledgeClient implements AutoCloseable
     {
     }
 
+    record GoAway(int lastStreamId, long errorCode)
+    {
+    }
+
+    /** The server reset the stream with {@code errorCode} instead of answering. */
+    static final class StreamReset extends RuntimeException
+    {
+        final long errorCode;
+
+        StreamReset(final long errorCode)
+        {
+            super("RST_STREAM " + errorCode);
+            this.errorCode = errorCode;
+        }
+    }
+
     private final EventLoopGroup group;
     private final Channel channel;
     private final Http2FrameCodec codec;
     private final CompletableFuture<Http2Settings> serverSettings;
+    private final CompletableFuture<GoAway> goAway;
 
     private H2PriorKnowledgeClient(
-        final EventLoopGroup group, final Channel channel, final Http2FrameCodec codec, final CompletableFuture<Http2Settings> serverSettings)
+        final EventLoopGroup group,
+        final Channel channel,
+        final Http2FrameCodec codec,
+        final CompletableFuture<Http2Settings> serverSettings,
+        final CompletableFuture<GoAway> goAway)
     {
         this.group = group;
         this.channel = channel;
         this.codec = codec;
         this.serverSettings = serverSettings;
+        this.goAway = goAway;
     }
 
     static H2PriorKnowledgeClient connect(final int port) throws Exception
     {
         final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         final CompletableFuture<Http2Settings> serverSettings = new CompletableFuture<>();
+        final CompletableFuture<GoAway> goAway = new CompletableFuture<>();
         final Http2FrameCodec codec = Http2FrameCodecBuilder.forClient().build();
         final Channel channel = new Bootstrap()
             .group(group)
@@ -77,6 +102,10 @@ final class H2PriorKnowledgeClient implements AutoCloseable
                             {
                                 serverSettings.complete(settings.settings());
                             }
+                            else if (msg instanceof Http2GoAwayFrame frame)
+                            {
+                                goAway.complete(new GoAway(frame.lastStreamId(), frame.errorCode()));
+                            }
                             ctx.fireChannelRead(msg);
                         }
                     }, new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
@@ -85,12 +114,34 @@ final class H2PriorKnowledgeClient implements AutoCloseable
             .connect("127.0.0.1", port)
             .sync()
             .channel();
-        return new H2PriorKnowledgeClient(group, channel, codec, serverSettings);
+        return new H2PriorKnowledgeClient(group, channel, codec, serverSettings, goAway);
     }
 
     Http2Settings serverSettings() throws Exception
     {
         return serverSettings.get(30, TimeUnit.SECONDS);
+    }
+
+    /** The server's GOAWAY, once it came. */
+    CompletableFuture<GoAway> goAway()
+    {
+        return goAway;
+    }
+
+    /**
+     * Stop enforcing the server's SETTINGS_MAX_CONCURRENT_STREAMS on this side (Netty's client does by default), so a
+     * test can open more streams than the server allows; call once the server's SETTINGS are in.
+     */
+    void ignoreStreamLimit() throws Exception
+    {
+        channel.eventLoop().submit(() -> codec.connection().local().maxActiveStreams(Integer.MAX_VALUE))
+            .get(30, TimeUnit.SECONDS);
+    }
+
+    /** Whether the connection is still open. */
+    boolean isOpen()
+    {
+        return channel.isActive();
     }
 
     /** @return how many bytes this client may still send on the connection before the server's next WINDOW_UPDATE. */
@@ -186,6 +237,15 @@ final class H2PriorKnowledgeClient implements AutoCloseable
                     Integer.parseInt(headers.status().toString()), headers, body.toString(StandardCharsets.UTF_8)));
                 ReferenceCountUtil.release(body);
             }
+        }
+
+        public void userEventTriggered(final ChannelHandlerContext ctx, final Object event)
+        {
+            if (event instanceof Http2ResetFrame reset)
+            {
+                response.completeExceptionally(new StreamReset(reset.errorCode()));
+            }
+            ctx.fireUserEventTriggered(event);
         }
 
         public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)

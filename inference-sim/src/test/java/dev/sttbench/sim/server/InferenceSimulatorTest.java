@@ -29,9 +29,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The running server on an ephemeral port, over HTTP/1.1, h2c by upgrade and h2c by prior knowledge. */
@@ -141,7 +143,7 @@ class InferenceSimulatorTest
                 assertEquals(vector.expectedJson(), response.body());
             }
             final Http2Settings settings = client.serverSettings();
-            assertEquals(Http2Handler.MAX_CONCURRENT_STREAMS, settings.maxConcurrentStreams());
+            assertEquals(SimConfig.DEFAULT_MAX_CONCURRENT_STREAMS, settings.maxConcurrentStreams());
             assertEquals(SimConfig.MAX_BODY_BYTES, settings.initialWindowSize());
             assertTrue(client.connectionSendWindow() > 32 * 1024 * 1024, "connection window " + client.connectionSendWindow());
         }
@@ -188,6 +190,107 @@ class InferenceSimulatorTest
                     new DefaultHttp2ResetFrame(Http2Error.CANCEL)));
             }
             assertEquals(vector.expectedJson(), client.send("POST", "/infer", passes, vector.body()).body());
+        }
+    }
+
+    /**
+     * MAX_CONCURRENT_STREAMS is advertised and enforced: with 2 streams out (each waiting 400 ms on the model) a third
+     * is refused with RST_STREAM(REFUSED_STREAM), its DATA frame is ignored, and the connection stays for the next.
+     */
+    @Test
+    void aStreamBeyondMaxConcurrentStreamsIsRefusedAndTheConnectionStays() throws Exception
+    {
+        try (InferenceSimulator limited = start(Map.of("MAX_CONCURRENT_STREAMS", "2", "MODEL_DELAY_MS", "400"));
+            H2PriorKnowledgeClient client = H2PriorKnowledgeClient.connect(limited.port()))
+        {
+            assertEquals(2L, client.serverSettings().maxConcurrentStreams());
+            // One round trip: the client's SETTINGS ack, sent before this request, has been applied.
+            assertEquals(200, client.send("GET", "/health", Map.of(), null).status());
+            client.ignoreStreamLimit();
+
+            final GoldenVectors.Vector vector = vectors.get(0);
+            final Map<String, String> passes = Map.of("x-cpu-passes", Integer.toString(vector.cpuPasses()));
+            final List<CompletableFuture<H2PriorKnowledgeClient.Response>> responses = new ArrayList<>();
+            for (int i = 0; i < 3; i++)
+            {
+                responses.add(client.open(List.of(
+                    new DefaultHttp2HeadersFrame(H2PriorKnowledgeClient.requestHeaders("POST", "/infer", passes), false),
+                    new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(vector.body()), true))));
+            }
+            final ExecutionException refused = assertThrows(ExecutionException.class,
+                () -> responses.get(2).get(30, TimeUnit.SECONDS));
+            assertEquals(Http2Error.REFUSED_STREAM.code(),
+                ((H2PriorKnowledgeClient.StreamReset)refused.getCause()).errorCode, refused.toString());
+            assertEquals(vector.expectedJson(), responses.get(0).get(30, TimeUnit.SECONDS).body());
+            assertEquals(vector.expectedJson(), responses.get(1).get(30, TimeUnit.SECONDS).body());
+
+            assertEquals(vector.expectedJson(), client.send("POST", "/infer", passes, vector.body()).body());
+            assertTrue(client.isOpen(), "a refused stream costs only that stream");
+            assertEquals(3, limited.metrics().responses(200) - 1, "the refused request never reached the model");
+        }
+    }
+
+    /**
+     * MAX_REQUESTS_PER_CONNECTION=3: GOAWAY names the third stream, two streams opened after it are refused, the
+     * three (each 300 ms on the model) are answered, then the connection closes; java.net.http carries on over new
+     * connections.
+     */
+    @Test
+    void afterMaxRequestsPerConnectionTheSimulatorGoesAwayGracefully() throws Exception
+    {
+        try (InferenceSimulator limited = start(Map.of("MAX_REQUESTS_PER_CONNECTION", "3", "MODEL_DELAY_MS", "300")))
+        {
+            final GoldenVectors.Vector vector = vectors.get(0);
+            final Map<String, String> passes = Map.of("x-cpu-passes", Integer.toString(vector.cpuPasses()));
+            try (H2PriorKnowledgeClient client = H2PriorKnowledgeClient.connect(limited.port()))
+            {
+                final List<CompletableFuture<H2PriorKnowledgeClient.Response>> responses = new ArrayList<>();
+                for (int i = 0; i < 3; i++)
+                {
+                    responses.add(client.open(List.of(
+                        new DefaultHttp2HeadersFrame(H2PriorKnowledgeClient.requestHeaders("POST", "/infer", passes), false),
+                        new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(vector.body()), true))));
+                }
+                // Opened after the third: refused by the server (RST_STREAM REFUSED_STREAM) or, once the client has
+                // read GOAWAY, closed by the client itself; never processed either way.
+                final List<CompletableFuture<H2PriorKnowledgeClient.Response>> late = new ArrayList<>();
+                for (int i = 0; i < 2; i++)
+                {
+                    late.add(client.open(List.of(
+                        new DefaultHttp2HeadersFrame(H2PriorKnowledgeClient.requestHeaders("POST", "/infer", passes), false),
+                        new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(vector.body()), true))));
+                }
+                for (final CompletableFuture<H2PriorKnowledgeClient.Response> response : late)
+                {
+                    final ExecutionException refused = assertThrows(ExecutionException.class, () -> response.get(30, TimeUnit.SECONDS));
+                    if (refused.getCause() instanceof H2PriorKnowledgeClient.StreamReset reset)
+                    {
+                        assertEquals(Http2Error.REFUSED_STREAM.code(), reset.errorCode);
+                    }
+                }
+                for (final CompletableFuture<H2PriorKnowledgeClient.Response> response : responses)
+                {
+                    assertEquals(vector.expectedJson(), response.get(30, TimeUnit.SECONDS).body());
+                }
+                final H2PriorKnowledgeClient.GoAway goAway = client.goAway().get(10, TimeUnit.SECONDS);
+                assertEquals(Http2Error.NO_ERROR.code(), goAway.errorCode());
+                assertTrue(goAway.lastStreamId() > 0 && goAway.lastStreamId() < Integer.MAX_VALUE, goAway.toString());
+                final long deadline = System.nanoTime() + 5_000_000_000L;
+                while (client.isOpen() && System.nanoTime() < deadline)
+                {
+                    Thread.sleep(10);
+                }
+                assertTrue(!client.isOpen(), "the connection closes once its streams are answered");
+            }
+            assertEquals(3, limited.metrics().responses(200), "the late streams never reached the model");
+            try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build())
+            {
+                for (int i = 0; i < 10; i++)
+                {
+                    final HttpResponse<String> response = client.send(inferRequest(limited, vector), HttpResponse.BodyHandlers.ofString());
+                    assertEquals(vector.expectedJson(), response.body(), "request " + i);
+                }
+            }
         }
     }
 
