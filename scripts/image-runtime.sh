@@ -14,7 +14,7 @@
 # The runtime is headless: jlink leaves out the X11, sound and splash-screen libraries of java.desktop (only
 # the loadgen's plots use it, and they draw off-screen). Every other library an ELF file of the runtime links
 # must be found here, or this script fails: the image has no other source of libraries.
-# The jlink step is skipped when OUT_DIR/runtime was built from the same JDK for the same modules.
+# The jlink step is skipped when OUT_DIR/runtime was built from the same JDK for the same modules and glibc.
 set -euo pipefail
 
 (($# == 3)) || { echo "usage: image-runtime.sh JAVA_HOME JAR OUT_DIR" >&2; exit 2; }
@@ -30,7 +30,7 @@ release=$("$jdk/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ 
 modules=$("$jdk/bin/jdeps" --ignore-missing-deps --multi-release "$release" --print-module-deps "$jar")
 [[ $modules =~ ^[a-z.,]+$ ]] || die "jdeps printed no module list for $jar: $modules"
 root="$out/runtime"
-stamp="$("$jdk/bin/java" -version 2>&1 | head -n 1) $jdk $modules"
+stamp="$("$jdk/bin/java" -version 2>&1 | head -n 1) $jdk $modules $(ldd --version 2>&1 | head -n 1)"
 if [[ -d $root && -f $out/runtime.stamp && $(<"$out/runtime.stamp") == "$stamp" ]]; then
   log "$modules: runtime up to date"
 else
