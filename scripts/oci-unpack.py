@@ -59,7 +59,13 @@ def apply_layer(data, rootfs):
                 remove(os.path.join(rootfs, directory, base[len(".wh."):]))
             else:
                 members.append(member)
-        layer.extractall(rootfs, members=members, filter=keep_mode)
+        if hasattr(tarfile, "tar_filter"):
+            layer.extractall(rootfs, members=members, filter=keep_mode)
+        else:  # a Python without extraction filters (before 3.11.4): at least no absolute or upward names
+            for member in members:
+                if member.name.startswith("/") or ".." in member.name.split("/"):
+                    sys.exit(f"oci-unpack: refusing layer member {member.name}")
+            layer.extractall(rootfs, members=members)
 
 
 def keep_mode(member, path):

@@ -248,6 +248,10 @@ deploy_tests() {
     skip "kubectl is missing: the manifests are not rendered (kubectl kustomize)"
     return
   fi
+  if ! python3 -c 'import yaml' 2>/dev/null; then
+    skip "python3 has no yaml module (Debian: python3-yaml): the rendered manifests are not checked"
+    return
+  fi
   for overlay in deploy/overlays/*/; do
     overlay=${overlay%/}
     if ! kubectl kustomize "$overlay" >"$TMP/${overlay##*/}.yaml" 2>"$TMP/kustomize.err"; then
