@@ -20,16 +20,17 @@ export JAVA_HOME := $(JDK)
 export PATH := $(JDK)/bin:$(PATH)
 
 MVN := mvn -B
-JARS := inference-sim/target/inference-sim.jar gateway-nio/target/gateway-nio.jar loadgen/target/loadgen.jar
-SOURCES := pom.xml $(wildcard */pom.xml) $(shell find inference-sim/src gateway-nio/src loadgen/src -type f 2>/dev/null)
+JARS := inference-sim/target/inference-sim.jar gateway-nio/target/gateway-nio.jar loadgen/target/loadgen.jar \
+  gateway-netty/target/gateway-netty.jar
+SOURCES := pom.xml $(wildcard */pom.xml) $(shell find inference-sim/src gateway-nio/src loadgen/src gateway-netty/src -type f 2>/dev/null)
 IMAGES := $(foreach m,inference-sim gateway-nio loadgen,$(m)/target/image/$(m).oci.tar)
 
-.PHONY: build test clean jdk run-sim run-gateway run-loadgen conformance bench ladder compare sidebyside density jmh images k8s-point k8s-ladder
+.PHONY: build test clean jdk run-sim run-gateway run-loadgen conformance bench ladder compare compare-ports sidebyside density jmh images k8s-point k8s-ladder
 
 jdk: ## print the JDK every target uses
 	@echo "JAVA_HOME=$(JAVA_HOME)"; java -version
 
-build: $(JARS) ## build the three runnable jars (tests skipped)
+build: $(JARS) ## build the runnable jars (tests skipped)
 
 $(JARS) &: $(SOURCES)
 	$(MVN) -DskipTests package
@@ -77,6 +78,9 @@ compare: build ## two reports side by side: make compare A=results/x B=results/y
 
 density: build ## density gate: make density CONNECTIONS=N [STREAMING=M] [FRAME_INTERVAL_MS=F] [RSS_BUDGET_MB=B] [HOLD=S] [RATE=R]: gateway RSS per connection held; exit 0 pass, 2 over budget, 3 session errors (scripts/density.sh)
 	scripts/density.sh
+
+compare-ports: build ## gateway-nio vs its Netty port at the same bench points: make compare-ports [POINTS="1000 2000"] (scripts/compare-ports.sh)
+	scripts/compare-ports.sh
 
 sidebyside: build ## C floor vs gateway-nio [vs OTHER_GATEWAY_CMD], each alone on one core: make sidebyside SESSIONS_LIST="1000 2000"
 	scripts/sidebyside.sh
