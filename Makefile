@@ -85,6 +85,21 @@ compare-ports: build ## gateway-nio vs its Netty port at the same bench points: 
 sidebyside: build ## C floor vs gateway-nio [vs OTHER_GATEWAY_CMD], each alone on one core: make sidebyside SESSIONS_LIST="1000 2000"
 	scripts/sidebyside.sh
 
+.PHONY: fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= websocket.FrameDecoderFuzzTest server.RequestHeadFuzzTest protocol.StartMessageFuzzTest
+
+fuzz: ## coverage-guided fuzzing (Jazzer) of each of FUZZ_TARGETS for FUZZ_SECONDS (default 60); crashes land in the committed corpus
+	@mkdir -p gateway-nio/target; status=0; for target in $(FUZZ_TARGETS); do \
+	  echo "== fuzzing $$target for $(FUZZ_SECONDS) s"; \
+	  JAZZER_FUZZ=1 $(MVN) -pl gateway-nio -am test -Dtest="dev.sttbench.gateway.$$target" \
+	    -Dsurefire.failIfNoSpecifiedTests=false -Djazzer.hooks=true -Djazzer.max_duration=$(FUZZ_SECONDS)s \
+	    -Djazzer.instrument='dev.sttbench.gateway.**,com.github.cliftonlabs.json_simple.**' \
+	    > "gateway-nio/target/fuzz-$$target.log" 2>&1 || status=1; \
+	  grep -E '^#[0-9]+\s+(DONE|INITED)|== Java Exception|FuzzTestFinding|Tests run:.*Fail' "gateway-nio/target/fuzz-$$target.log" | tail -4; \
+	done; \
+	git status --short -- gateway-nio/src/test/resources; exit $$status
+
 jmh: ## JMH benchmarks of MODULE (default gateway-nio); ARGS go to JMH, e.g. ARGS="-prof gc"
 	$(MVN) -q -pl $(or $(MODULE),gateway-nio) -am -DskipTests test-compile dependency:build-classpath \
 	  -Dmdep.includeScope=test -Dmdep.outputFile=target/test-classpath.txt
