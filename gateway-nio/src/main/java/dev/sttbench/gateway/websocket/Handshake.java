@@ -25,6 +25,8 @@ public final class Handshake
     private String connection;
     private String key;
     private String version;
+    /** Sec-WebSocket-Key or Sec-WebSocket-Version came more than once. */
+    private boolean repeated;
 
     public Handshake()
     {
@@ -66,6 +68,7 @@ public final class Handshake
         connection = null;
         key = null;
         version = null;
+        repeated = false;
 
         final String head = new String(bytes, 0, headLength, StandardCharsets.ISO_8859_1);
         // Limit -1 keeps empty lines: a head that is only CRLF CRLF is one empty request line, not no line at all.
@@ -103,10 +106,13 @@ public final class Handshake
             }
             else if (name.equalsIgnoreCase("Sec-WebSocket-Key"))
             {
+                // RFC 6455 §11.3.1 and §11.3.5: once in a request; of two keys, neither is the one to answer.
+                repeated |= null != key;
                 key = value;
             }
             else if (name.equalsIgnoreCase("Sec-WebSocket-Version"))
             {
+                repeated |= null != version;
                 version = value;
             }
         }
@@ -123,10 +129,13 @@ public final class Handshake
         return path;
     }
 
-    /** Whether the parsed request is a valid RFC 6455 upgrade (version 13, a key of 16 base64 bytes). */
+    /**
+     * Whether the parsed request is a valid RFC 6455 upgrade (version 13, a key of 16 base64 bytes, each sent
+     * once).
+     */
     public boolean isValidUpgrade()
     {
-        return null != upgrade && upgrade.equalsIgnoreCase("websocket") &&
+        return !repeated && null != upgrade && upgrade.equalsIgnoreCase("websocket") &&
             null != connection && containsToken(connection, "upgrade") &&
             "13".equals(version) && isValidKey(key);
     }

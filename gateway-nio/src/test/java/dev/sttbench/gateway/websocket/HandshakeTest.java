@@ -47,6 +47,10 @@ class HandshakeTest
         assertFalse(upgrade(RFC_REQUEST.replace("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "")));
         assertFalse(upgrade(RFC_REQUEST.replace("upgrade: WebSocket", "upgrade: h2c")));
         assertFalse(upgrade(RFC_REQUEST.replace("keep-alive, Upgrade", "keep-alive")));
+        assertFalse(upgrade(RFC_REQUEST.replace("Sec-WebSocket-Version: 13\r\n",
+            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA==\r\n")), "two keys");
+        assertFalse(upgrade(RFC_REQUEST.replace("Sec-WebSocket-Version: 13\r\n",
+            "Sec-WebSocket-Version: 8\r\nSec-WebSocket-Version: 13\r\n")), "two versions");
         final Handshake handshake = new Handshake();
         final byte[] garbage = "hello\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
         assertFalse(handshake.parse(garbage, garbage.length));
