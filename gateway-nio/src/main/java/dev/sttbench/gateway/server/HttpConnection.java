@@ -46,8 +46,11 @@ final class HttpConnection implements SessionTimers.Owner
             head = Arrays.copyOf(head, Math.max(head.length * 2, length + incoming));
         }
         read.get(head, length, incoming);
+        final int searched = length;
         length += incoming;
-        final int end = Handshake.headEnd(head, length);
+        // Only blank lines ending in the new bytes: searching the whole head again at each read costs O(n²) for
+        // a client that sends it a few bytes at a time.
+        final int end = Handshake.headEnd(head, searched, length);
         if (end < 0)
         {
             return length > Handshake.MAX_REQUEST_HEAD ? TOO_LONG : INCOMPLETE;

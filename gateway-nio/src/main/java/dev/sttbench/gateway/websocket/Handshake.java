@@ -46,7 +46,16 @@ public final class Handshake
      */
     public static int headEnd(final byte[] bytes, final int length)
     {
-        for (int i = 3; i < length; i++)
+        return headEnd(bytes, 0, length);
+    }
+
+    /**
+     * As {@link #headEnd(byte[], int)}, for a blank line that ends in {@code bytes[from, length)}: a head read in
+     * pieces is searched once, not again from its start at every read.
+     */
+    public static int headEnd(final byte[] bytes, final int from, final int length)
+    {
+        for (int i = Math.max(3, from); i < length; i++)
         {
             if ('\n' == bytes[i] && '\r' == bytes[i - 1] && '\n' == bytes[i - 2] && '\r' == bytes[i - 3])
             {

@@ -39,6 +39,17 @@ class HandshakeTest
     }
 
     @Test
+    void aBlankLineStraddlingTheSearchStartIsFound()
+    {
+        final byte[] bytes = RFC_REQUEST.getBytes(StandardCharsets.US_ASCII);
+        for (int from = bytes.length - 4; from < bytes.length; from++)
+        {
+            assertEquals(bytes.length, Handshake.headEnd(bytes, from, bytes.length), "from " + from);
+        }
+        assertEquals(-1, Handshake.headEnd(bytes, 0, bytes.length - 1));
+    }
+
+    @Test
     void invalidUpgradesAreRecognised()
     {
         assertFalse(upgrade(RFC_REQUEST.replace("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 8")));
