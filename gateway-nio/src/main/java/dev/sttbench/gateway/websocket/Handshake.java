@@ -105,13 +105,14 @@ public final class Handshake
             }
             final String name = line.substring(0, colon).trim();
             final String value = line.substring(colon + 1).trim();
+            // Upgrade and Connection are lists: repeated, they read as one with their values joined (RFC 9110 §5.3).
             if (name.equalsIgnoreCase("Upgrade"))
             {
-                upgrade = value;
+                upgrade = null == upgrade ? value : upgrade + "," + value;
             }
             else if (name.equalsIgnoreCase("Connection"))
             {
-                connection = value;
+                connection = null == connection ? value : connection + "," + value;
             }
             else if (name.equalsIgnoreCase("Sec-WebSocket-Key"))
             {
@@ -139,12 +140,12 @@ public final class Handshake
     }
 
     /**
-     * Whether the parsed request is a valid RFC 6455 upgrade (version 13, a key of 16 base64 bytes, each sent
-     * once).
+     * Whether the parsed request is a valid RFC 6455 upgrade: Upgrade lists websocket, Connection lists upgrade,
+     * version 13 and a key of 16 base64 bytes, each of these two sent once.
      */
     public boolean isValidUpgrade()
     {
-        return !repeated && null != upgrade && upgrade.equalsIgnoreCase("websocket") &&
+        return !repeated && null != upgrade && containsToken(upgrade, "websocket") &&
             null != connection && containsToken(connection, "upgrade") &&
             "13".equals(version) && isValidKey(key);
     }

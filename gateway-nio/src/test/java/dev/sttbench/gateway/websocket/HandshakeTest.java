@@ -50,6 +50,16 @@ class HandshakeTest
     }
 
     @Test
+    void repeatedUpgradeAndConnectionFieldsReadAsOneList()
+    {
+        assertTrue(upgrade(RFC_REQUEST.replace("Connection: keep-alive, Upgrade\r\n",
+            "Connection: Upgrade\r\nConnection: keep-alive\r\n")));
+        assertTrue(upgrade(RFC_REQUEST.replace("upgrade: WebSocket\r\n", "Upgrade: websocket\r\nUpgrade: h2c\r\n")));
+        assertTrue(upgrade(RFC_REQUEST.replace("upgrade: WebSocket", "Upgrade: h2c, websocket")));
+        assertFalse(upgrade(RFC_REQUEST.replace("upgrade: WebSocket\r\n", "Upgrade: h2c\r\nUpgrade: websocket2\r\n")));
+    }
+
+    @Test
     void invalidUpgradesAreRecognised()
     {
         assertFalse(upgrade(RFC_REQUEST.replace("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 8")));
