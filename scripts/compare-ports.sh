@@ -16,7 +16,7 @@
 #   GATEWAY_JAVA_OPTS   every gateway's JVM flags (default GATEWAY_JVM_OPTS of lib.sh)
 #   NETTY_EXTRA_JAVA_OPTS="-XX:MaxDirectMemorySize=256m"   appended for gateway-netty: Netty's pooled buffers are
 #                        direct memory, which the JVM otherwise caps at -Xmx (48 MiB)
-#   OUT_DIR=results/ports-<date>   PORTS_INDEX=results/ports.md
+#   OUT_DIR=results/ports-<date>   PORTS_INDEX=results/ports.md   COMMIT (the report's; default: git's HEAD)
 #   SIM_PORT GATEWAY_PORT LOADGEN_* SIM_JAVA_OPTS LOADGEN_JAVA_OPTS   passed to bench.sh
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -155,7 +155,7 @@ per_vcpu() {
     awk -v s="$1" -v l="$GATEWAY_CPU_LIMIT" 'BEGIN { printf "%d sessions = %.0f per vCPU", s, s / l }'; fi
 }
 
-commit=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+commit=${COMMIT:-$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)}
 {
   echo "# gateway-nio vs gateway-netty: the same bench points, side by side"
   echo
