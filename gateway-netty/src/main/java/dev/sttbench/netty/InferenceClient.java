@@ -29,6 +29,7 @@ import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.StreamBufferingEncoder;
@@ -172,6 +173,19 @@ final class InferenceClient
             }
             else
             {
+                assign(connection, request);
+            }
+        }
+
+        /** Give {@code request} to {@code connection}, or fail it if that connection failed at once. */
+        private void assign(final Connection connection, final Request request)
+        {
+            if (connection.gone)
+            {
+                request.fail(Protocol.ErrorKind.CONNECTION_RESET);
+            }
+            else
+            {
                 connection.submit(request);
             }
         }
@@ -198,6 +212,13 @@ final class InferenceClient
             return connection;
         }
 
+        /** A request a connection could not take after all: first in line again. */
+        private void requeue(final Request request)
+        {
+            waiting.addFirst(request);
+            loopMetrics.increment(Metrics.INFERENCE_QUEUED);
+        }
+
         private void onConnectionGone(final Connection connection)
         {
             if (connections.remove(connection))
@@ -217,7 +238,7 @@ final class InferenceClient
                     return;
                 }
                 loopMetrics.add(Metrics.INFERENCE_QUEUED, -1);
-                connection.submit(waiting.poll());
+                assign(connection, waiting.poll());
             }
         }
 
@@ -230,17 +251,22 @@ final class InferenceClient
         }
     }
 
-    /** One HTTP/2 connection to the service. */
+    /**
+     * One HTTP/2 connection to the service. It opens streams once the service's first SETTINGS arrived (its stream
+     * limit is known then): requests given to it before wait in {@link #waiting}, and those beyond the limit go back
+     * to the loop's pool.
+     */
     private final class Connection extends ChannelInboundHandlerAdapter
     {
         private final LoopPool pool;
+        private final ArrayDeque<Request> waiting = new ArrayDeque<>();
         private Channel channel;
         private Http2FrameCodec codec;
-        private boolean connected;
+        private boolean ready;
         private boolean goingAway;
-        /** Streams opened or waiting for the connection: this connection's share of the service's limit. */
+        private boolean gone;
+        /** Streams opened (until their channel closes) and requests waiting here: this connection's share. */
         private int streams;
-        private ArrayDeque<Request> awaitingConnect = new ArrayDeque<>();
 
         private Connection(final LoopPool pool)
         {
@@ -276,48 +302,34 @@ final class InferenceClient
             channel = future.channel();
             future.addListener(done ->
             {
-                final ArrayDeque<Request> queued = awaitingConnect;
-                awaitingConnect = null;
-                if (done.isSuccess())
-                {
-                    connected = true;
-                    for (Request request = queued.poll(); null != request; request = queued.poll())
-                    {
-                        openStream(request);
-                    }
-                }
-                else
+                if (!done.isSuccess())
                 {
                     pool.loopMetrics.increment(Metrics.INFERENCE_CONNECTS_FAILED);
-                    streams -= queued.size();
-                    pool.onConnectionGone(this);
-                    for (Request request = queued.poll(); null != request; request = queued.poll())
-                    {
-                        request.fail(Protocol.ErrorKind.CONNECTION_RESET);
-                    }
+                    onGone();
                 }
             });
         }
 
         private boolean acceptsStream()
         {
-            if (goingAway || (connected && !channel.isActive()))
-            {
-                return false;
-            }
-            return !connected || streams < codec.connection().local().maxActiveStreams();
+            return !goingAway && !gone && (!ready || streams < limit());
+        }
+
+        private int limit()
+        {
+            return codec.connection().local().maxActiveStreams();
         }
 
         private void submit(final Request request)
         {
             streams++;
-            if (connected)
+            if (ready)
             {
                 openStream(request);
             }
             else
             {
-                awaitingConnect.add(request);
+                waiting.add(request);
             }
         }
 
@@ -356,7 +368,26 @@ final class InferenceClient
 
         public void channelRead(final ChannelHandlerContext ctx, final Object msg)
         {
-            if (msg instanceof Http2GoAwayFrame)
+            if (msg instanceof Http2SettingsFrame && !ready)
+            {
+                // The codec applied them: the limit is known. Open what fits, hand the rest back to the pool.
+                ready = true;
+                final int limit = limit();
+                for (Request request = waiting.poll(); null != request; request = waiting.poll())
+                {
+                    if (streams - waiting.size() <= limit)
+                    {
+                        openStream(request);
+                    }
+                    else
+                    {
+                        streams--;
+                        pool.requeue(request);
+                    }
+                }
+                pool.serveWaiting();
+            }
+            else if (msg instanceof Http2GoAwayFrame)
             {
                 // No new streams here; the streams it named finish, then the connection closes.
                 goingAway = true;
@@ -370,8 +401,7 @@ final class InferenceClient
 
         public void channelInactive(final ChannelHandlerContext ctx)
         {
-            goingAway = true;
-            pool.onConnectionGone(this);
+            onGone();
             ctx.fireChannelInactive();
         }
 
@@ -379,6 +409,25 @@ final class InferenceClient
         {
             // A connection error: its streams fail through their own channels; the next request connects again.
             ctx.close();
+        }
+
+        /** Closed or never connected: requests still waiting here fail; the pool forgets the connection. */
+        private void onGone()
+        {
+            if (gone)
+            {
+                return;
+            }
+            gone = true;
+            goingAway = true;
+            streams -= waiting.size();
+            final ArrayDeque<Request> failed = new ArrayDeque<>(waiting);
+            waiting.clear();
+            pool.onConnectionGone(this);
+            for (final Request request : failed)
+            {
+                request.fail(Protocol.ErrorKind.CONNECTION_RESET);
+            }
         }
     }
 
