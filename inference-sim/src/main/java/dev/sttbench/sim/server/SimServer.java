@@ -86,16 +86,29 @@ public final class SimServer implements AutoCloseable
     }
 
     /**
-     * Reset every open connection at once (SO_LINGER 0: an RST, no GOAWAY; closed from the head of the pipeline, past
-     * the HTTP/2 handler's graceful close): a fault for clients' tests. The server keeps listening.
+     * Reset every open connection at once (SO_LINGER 0: an RST, no GOAWAY): a fault for clients' tests. The server
+     * keeps listening.
      */
     public void dropConnections()
+    {
+        closeConnections(true);
+    }
+
+    /**
+     * Close every open connection from the head of its pipeline, past the HTTP/2 handler's graceful close: that one
+     * sends GOAWAY and waits for the streams in flight, whose answers are timers of the event loops being stopped, so
+     * the socket would stay open with requests that never end.
+     */
+    private void closeConnections(final boolean reset)
     {
         for (final Channel connection : connections)
         {
             connection.eventLoop().execute(() ->
             {
-                connection.config().setOption(ChannelOption.SO_LINGER, 0);
+                if (reset)
+                {
+                    connection.config().setOption(ChannelOption.SO_LINGER, 0);
+                }
                 final ChannelHandlerContext first = connection.pipeline().firstContext();
                 if (null == first)
                 {
@@ -113,10 +126,11 @@ public final class SimServer implements AutoCloseable
         }
     }
 
-    /** Stop accepting, then stop the loops; responses still waiting on the model are dropped. */
+    /** Stop accepting, close the connections, then stop the loops; responses still waiting on the model are dropped. */
     public void close()
     {
         serverChannel.close().syncUninterruptibly();
+        closeConnections(false);
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }
