@@ -49,7 +49,8 @@ public final class Gateway implements AutoCloseable
         this.config = config;
         fdLimit = FileDescriptorLimit.raiseToHard();
         sessionLimit = new SessionLimit(config.maxSessions());
-        inference = new InferenceClient(config.inferenceUrl(), config.cpuPasses(), config.inferenceTimeoutMs());
+        inference = new InferenceClient(config.inferenceUrl(), config.cpuPasses(), config.inferenceTimeoutMs(),
+            config.inferenceMaxStreams(), config.inferenceMaxConnections(), config.inferenceQueueMax());
         int boundPort = config.port();
         try
         {
@@ -125,7 +126,7 @@ public final class Gateway implements AutoCloseable
 
     public String metricsText()
     {
-        return MetricsRenderer.render(loopMetrics, inference.inFlight());
+        return MetricsRenderer.render(loopMetrics, inference.inFlight()) + inference.metricsText();
     }
 
     private String healthJson()

@@ -27,6 +27,9 @@ public final class GatewayConfig
     private final int flushIntervalMs;
     private final int flushPhaseJitterMs;
     private final int inferenceTimeoutMs;
+    private final int inferenceMaxStreams;
+    private final int inferenceMaxConnections;
+    private final int inferenceQueueMax;
     private final int workerThreads;
     private final int maxSessions;
     private final int sessionBufferFrames;
@@ -48,6 +51,9 @@ public final class GatewayConfig
         flushIntervalMs = intInRange(env, "FLUSH_INTERVAL_MS", 1000, 1, 3_600_000);
         flushPhaseJitterMs = intInRange(env, "FLUSH_PHASE_JITTER_MS", 1000, 0, 3_600_000);
         inferenceTimeoutMs = intInRange(env, "INFERENCE_TIMEOUT_MS", 2000, 1, 3_600_000);
+        inferenceMaxStreams = intInRange(env, "INFERENCE_MAX_STREAMS", 100, 1, 1_000_000);
+        inferenceMaxConnections = intInRange(env, "INFERENCE_MAX_CONNECTIONS", 16, 1, 256);
+        inferenceQueueMax = intInRange(env, "INFERENCE_QUEUE_MAX", 4096, 0, 1_000_000);
         workerThreads = intInRange(env, "WORKER_THREADS", Runtime.getRuntime().availableProcessors(), 1, 1024);
         maxSessions = intInRange(env, "MAX_SESSIONS", 10_000, 1, 1_000_000);
         sessionBufferFrames = intInRange(env, "SESSION_BUFFER_FRAMES", 256, 2, 65_536);
@@ -108,6 +114,31 @@ public final class GatewayConfig
     public int inferenceTimeoutMs()
     {
         return inferenceTimeoutMs;
+    }
+
+    /**
+     * Requests in flight at once on one HTTP/2 connection to the inference service: at most the service's
+     * SETTINGS_MAX_CONCURRENT_STREAMS, which java.net.http does not expose (past it, it fails a request at once). A
+     * lower limit it reveals that way is learned per connection.
+     */
+    public int inferenceMaxStreams()
+    {
+        return inferenceMaxStreams;
+    }
+
+    /** HTTP/2 connections (one HttpClient each) the gateway may open to the inference service, as load needs them. */
+    public int inferenceMaxConnections()
+    {
+        return inferenceMaxConnections;
+    }
+
+    /**
+     * Batches that may wait for a free stream; past it a batch fails at once with a timeout error frame. Each waits
+     * at most its inference deadline.
+     */
+    public int inferenceQueueMax()
+    {
+        return inferenceQueueMax;
     }
 
     public int workerThreads()
@@ -212,7 +243,9 @@ public final class GatewayConfig
         return "BIND_ADDRESS=" + bindAddress + " PORT=" + port + " INFERENCE_URL=" + inferenceUrl +
             " CPU_PASSES=" + cpuPasses + " MODEL_DELAY_MS=" + modelDelayMs +
             " FLUSH_INTERVAL_MS=" + flushIntervalMs + " FLUSH_PHASE_JITTER_MS=" + flushPhaseJitterMs +
-            " INFERENCE_TIMEOUT_MS=" + inferenceTimeoutMs + " WORKER_THREADS=" + workerThreads +
+            " INFERENCE_TIMEOUT_MS=" + inferenceTimeoutMs + " INFERENCE_MAX_STREAMS=" + inferenceMaxStreams +
+            " INFERENCE_MAX_CONNECTIONS=" + inferenceMaxConnections + " INFERENCE_QUEUE_MAX=" + inferenceQueueMax +
+            " WORKER_THREADS=" + workerThreads +
             " MAX_SESSIONS=" + maxSessions + " SESSION_BUFFER_FRAMES=" + sessionBufferFrames +
             " OUTBOUND_BUFFER_BYTES=" + outboundBufferBytes + " LOOP_PACING_US=" + loopPacingMicros + " READ_INTERVAL_MS=" + readIntervalMs +
             " REQUEST_HEAD_TIMEOUT_MS=" + requestHeadTimeoutMs + " START_TIMEOUT_MS=" + startTimeoutMs +

@@ -55,6 +55,12 @@ public class InferenceExchange
         elapsedNanos = NO_ELAPSED;
     }
 
+    /** The request actually left at {@code sentNanos} (it may have waited for a stream since it was armed). */
+    protected void sentAt(final long sentNanos)
+    {
+        this.sentNanos = sentNanos;
+    }
+
     /** The request body for a batch of {@code length} bytes: position 0, limit {@code length}, to be filled. */
     public ByteBuffer requestBody(final int length)
     {

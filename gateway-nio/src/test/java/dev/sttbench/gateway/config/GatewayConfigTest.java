@@ -29,6 +29,9 @@ class GatewayConfigTest
         assertEquals(16 * 1024, config.outboundBufferBytes());
         assertEquals(0, config.loopPacingMicros());
         assertEquals("127.0.0.1", config.bindAddress());
+        assertEquals(100, config.inferenceMaxStreams());
+        assertEquals(16, config.inferenceMaxConnections());
+        assertEquals(4096, config.inferenceQueueMax());
     }
 
     @Test
@@ -60,7 +63,9 @@ class GatewayConfigTest
             Map.of("SESSION_BUFFER_FRAMES", "1"), Map.of("OUTBOUND_BUFFER_BYTES", "100"),
             Map.of("INFERENCE_TIMEOUT_MS", "1.5"), Map.of("BIND_ADDRESS", " "),
             Map.of("LOOP_PACING_US", "-1"), Map.of("READ_INTERVAL_MS", "-5"),
-            Map.of("MAX_SESSIONS", "1000001")))
+            Map.of("MAX_SESSIONS", "1000001"), Map.of("INFERENCE_MAX_STREAMS", "0"),
+            Map.of("INFERENCE_MAX_STREAMS", "lots"), Map.of("INFERENCE_MAX_CONNECTIONS", "0"),
+            Map.of("INFERENCE_MAX_CONNECTIONS", "257"), Map.of("INFERENCE_QUEUE_MAX", "-1")))
         {
             final String name = env.keySet().iterator().next();
             final IllegalArgumentException ex =
