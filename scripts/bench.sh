@@ -16,6 +16,10 @@
 #   BENCH_NICE   nice value for all three processes (e.g. -10 on a machine shared with other work)
 #   GATEWAY_JAVA_OPTS SIM_JAVA_OPTS LOADGEN_JAVA_OPTS   JVM flags (the gateway's default: GATEWAY_JVM_OPTS in lib.sh)
 #   GATEWAY_WORKER_THREADS GATEWAY_MAX_SESSIONS GATEWAY_SESSION_BUFFER_FRAMES SIM_WORKER_THREADS LOADGEN_THREADS
+#   SIM_MAX_CONCURRENT_STREAMS SIM_MAX_REQUESTS_PER_CONNECTION   the simulator's HTTP/2 stream limit (e.g. 100, as real
+#                         servers advertise) and GOAWAY interval; unset: its defaults (1000000, none)
+#   GATEWAY_INFERENCE_MAX_STREAMS GATEWAY_INFERENCE_MAX_CONNECTIONS GATEWAY_INFERENCE_QUEUE_MAX   the gateway's
+#                         streams per connection, connections and queue toward inference; unset: its defaults
 #   LOADGEN_SEND_PATH     loadgen --send-path: auto (default: io_uring where available), io_uring or write
 #   LOADGEN_RT_PRIORITY   SCHED_FIFO priority of loadgen's loops (default 1 when LOADGEN_CPUS is set and this
 #                         shell may use SCHED_FIFO, else 0 = normal scheduling)

@@ -227,10 +227,15 @@ prepare_launch() {
 }
 
 # Starts inference-sim (log OUT_DIR/sim.log) and waits for its health: sets sim_pid, SIM_PORT, sim_url.
+# SIM_WORKER_THREADS, SIM_MAX_CONCURRENT_STREAMS, SIM_MAX_REQUESTS_PER_CONNECTION become its WORKER_THREADS,
+# MAX_CONCURRENT_STREAMS, MAX_REQUESTS_PER_CONNECTION (when set).
 start_inference_sim() {
   local -a sim_env=(PORT="$SIM_PORT" CPU_PASSES="$CPU_PASSES" MODEL_DELAY_MS="$MODEL_DELAY_MS"
     MODEL_MAX_CONCURRENT="$MODEL_MAX_CONCURRENT")
   [[ -z ${SIM_WORKER_THREADS:-} ]] || sim_env+=(WORKER_THREADS="$SIM_WORKER_THREADS")
+  [[ -z ${SIM_MAX_CONCURRENT_STREAMS:-} ]] || sim_env+=(MAX_CONCURRENT_STREAMS="$SIM_MAX_CONCURRENT_STREAMS")
+  [[ -z ${SIM_MAX_REQUESTS_PER_CONNECTION:-} ]] ||
+    sim_env+=(MAX_REQUESTS_PER_CONNECTION="$SIM_MAX_REQUESTS_PER_CONNECTION")
   log "starting inference-sim on port $SIM_PORT (cpus ${INFERENCE_CPUS:-any})"
   env "${sim_env[@]}" "${nice_prefix[@]}" "${sim_pin[@]}" java "${sim_opts[@]}" -jar "$SIM_JAR" >"$OUT_DIR/sim.log" 2>&1 &
   sim_pid=$!
@@ -241,13 +246,15 @@ start_inference_sim() {
   record sim_pid "$sim_pid"
   record sim_url "$sim_url"
   record sim_java_opts "$SIM_JAVA_OPTS"
+  record sim_env "${sim_env[*]}"
   record inference_cpus "$INFERENCE_CPUS"
 }
 
 # Starts the gateway (GATEWAY_JAR, GATEWAY_NAME: gateway-nio by default) against sim_url (log OUT_DIR/gateway.log),
 # pinned and under GATEWAY_CPU_LIMIT's CFS quota when set, and waits for its health: sets gateway_pid,
 # GATEWAY_PORT, ws_url, CGROUP_DIR (the caller removes it) and gateway_env. GATEWAY_WORKER_THREADS, GATEWAY_MAX_SESSIONS, GATEWAY_SESSION_BUFFER_FRAMES,
-# GATEWAY_IDLE_TIMEOUT_MS become its WORKER_THREADS, MAX_SESSIONS, SESSION_BUFFER_FRAMES, IDLE_TIMEOUT_MS.
+# GATEWAY_IDLE_TIMEOUT_MS become its WORKER_THREADS, MAX_SESSIONS, SESSION_BUFFER_FRAMES, IDLE_TIMEOUT_MS;
+# GATEWAY_INFERENCE_MAX_STREAMS, _MAX_CONNECTIONS, _QUEUE_MAX its INFERENCE_MAX_STREAMS, ... (when set).
 start_gateway() {
   local -a cgroup_exec=()
   gateway_env=("$GATEWAY_MALLOC_ENV" PORT="$GATEWAY_PORT" INFERENCE_URL="$sim_url" CPU_PASSES="$CPU_PASSES"
@@ -257,6 +264,10 @@ start_gateway() {
   [[ -z ${GATEWAY_MAX_SESSIONS:-} ]] || gateway_env+=(MAX_SESSIONS="$GATEWAY_MAX_SESSIONS")
   [[ -z ${GATEWAY_SESSION_BUFFER_FRAMES:-} ]] || gateway_env+=(SESSION_BUFFER_FRAMES="$GATEWAY_SESSION_BUFFER_FRAMES")
   [[ -z ${GATEWAY_IDLE_TIMEOUT_MS:-} ]] || gateway_env+=(IDLE_TIMEOUT_MS="$GATEWAY_IDLE_TIMEOUT_MS")
+  [[ -z ${GATEWAY_INFERENCE_MAX_STREAMS:-} ]] || gateway_env+=(INFERENCE_MAX_STREAMS="$GATEWAY_INFERENCE_MAX_STREAMS")
+  [[ -z ${GATEWAY_INFERENCE_MAX_CONNECTIONS:-} ]] ||
+    gateway_env+=(INFERENCE_MAX_CONNECTIONS="$GATEWAY_INFERENCE_MAX_CONNECTIONS")
+  [[ -z ${GATEWAY_INFERENCE_QUEUE_MAX:-} ]] || gateway_env+=(INFERENCE_QUEUE_MAX="$GATEWAY_INFERENCE_QUEUE_MAX")
   if [[ -n $GATEWAY_CPU_LIMIT ]]; then
     CGROUP_DIR=$("$SCRIPTS_DIR/cgroup.sh" create "sttbench-gateway-$$" "$GATEWAY_CPU_LIMIT") \
       || die "cannot apply GATEWAY_CPU_LIMIT=$GATEWAY_CPU_LIMIT (run as root, or set GATEWAY_CPU_LIMIT= for no limit)"
