@@ -30,6 +30,11 @@
 #   GATEWAY_URL=ws://host:port/ws/stt [GATEWAY_PID=...]   drive an external gateway instead of gateway-nio
 #   GATEWAY_FRAMES_METRIC   the gateway /metrics counter of audio frames received (for CPU per frame); an
 #                         external gateway's is read at GATEWAY_URL's host /metrics when GATEWAY_PID is given
+#   POD=1                 run each process as a pod (root only, scripts/pod.sh): own network namespace on a veth
+#                         to a bridge, own cgroup with cpuset, CPU quota and memory limit; the report adds the
+#                         pods' memory peaks and any OOM kill. With it: POD_BRIDGE=sttb0 POD_SUBNET=10.77.0
+#                         POD_MTU=1500 POD_LOADGEN=pod|host GATEWAY_MEMORY_LIMIT_MB=256 SIM_MEMORY_LIMIT_MB=1024
+#                         (lib.sh, "POD=1"); a killed run's leftovers: scripts/pod.sh down sttb0
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -46,6 +51,8 @@ if [[ -n $GATEWAY_URL ]]; then LABEL=${LABEL:-external}; else LABEL=${LABEL:-nio
 RESULTS_DIR=${RESULTS_DIR:-results}
 OUT_DIR=${OUT_DIR:-$RESULTS_DIR/$LABEL-$SESSIONS}
 GATEWAY_FRAMES_METRIC=${GATEWAY_FRAMES_METRIC:-gateway_frames_in_total}
+POD=${POD:-}
+[[ -z $POD || -z $GATEWAY_URL ]] || die "POD=1 starts the gateway in a pod: it cannot drive an external GATEWAY_URL"
 if [[ -n $GATEWAY_URL ]]; then
   [[ -z ${GATEWAY_CPU_LIMIT:-} ]] || log "GATEWAY_CPU_LIMIT ignored: an external gateway's limit is set where it runs"
   GATEWAY_CPU_LIMIT=''
@@ -62,15 +69,18 @@ require_jar "$SIM_JAR"
 require_jar "$LOADGEN_JAR"
 [[ -n $GATEWAY_URL ]] || require_jar "$GATEWAY_JAR"
 require_tool curl
+[[ -z $POD ]] || pod_defaults
 
 mkdir -p "$OUT_DIR"
 OUT_DIR=$(cd "$OUT_DIR" && pwd)
-rm -f "$OUT_DIR"/{summary.json,samples.csv,proc.csv,gateway-metrics.csv,gateway-metrics-start.prom,gateway-metrics-end.prom,cgroup-cpu.stat,run.env,report.md,sim.log,gateway.log,loadgen.log,loadgen.err.log,sampler.log}
+rm -f "$OUT_DIR"/{summary.json,samples.csv,proc.csv,gateway-metrics.csv,gateway-metrics-start.prom,gateway-metrics-end.prom,cgroup-cpu.stat,run.env,report.md,sim.log,gateway.log,loadgen.log,loadgen.err.log,sampler.log,pod-gateway-memory.stat,pod-sim-memory.stat}
 RUN_ENV="$OUT_DIR/run.env"
 record() { printf '%s=%s\n' "$1" "$2" >>"$RUN_ENV"; }
 
-require_free_port "$SIM_PORT" inference-sim SIM_PORT
-[[ -n $GATEWAY_URL ]] || require_free_port "$GATEWAY_PORT" "$GATEWAY_NAME" GATEWAY_PORT
+if [[ -z $POD ]]; then # a pod's ports are in its own network namespace
+  require_free_port "$SIM_PORT" inference-sim SIM_PORT
+  [[ -n $GATEWAY_URL ]] || require_free_port "$GATEWAY_PORT" "$GATEWAY_NAME" GATEWAY_PORT
+fi
 
 CGROUP_DIR=''
 # shellcheck disable=SC2317  # reached through the traps
@@ -82,6 +92,7 @@ cleanup() {
   if [[ -n $CGROUP_DIR ]]; then
     "$SCRIPTS_DIR/cgroup.sh" remove "$CGROUP_DIR" || rc=3
   fi
+  pod_down || rc=3
   exit "$rc"
 }
 trap cleanup EXIT
@@ -97,6 +108,7 @@ record session_start_spread_ms "$SPREAD"
 record_host
 
 prepare_launch
+[[ -z $POD ]] || pod_up
 start_inference_sim
 
 if [[ -n $GATEWAY_URL ]]; then
@@ -137,7 +149,7 @@ sampled=(inference-sim="$sim_pid" loadgen="$loadgen_pid")
 # The gateway's /metrics: ours, or an external gateway's whose process is sampled, at the same host, if it has one.
 metrics_url=''
 if [[ -z $GATEWAY_URL ]]; then
-  metrics_url="http://127.0.0.1:$GATEWAY_PORT/metrics"
+  metrics_url="http://${POD_GATEWAY_IP:-127.0.0.1}:$GATEWAY_PORT/metrics"
 elif [[ -n $gateway_pid ]]; then
   metrics_url=$(sed -E 's#^ws://([^/]+).*#http://\1/metrics#' <<<"$GATEWAY_URL")
 fi
@@ -170,6 +182,7 @@ wait "$loadgen_pid" || loadgen_rc=$?
 record loadgen_end_ms "$(now_ms)"
 record loadgen_exit "$loadgen_rc"
 record loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+[[ -z $POD ]] || pod_collect
 
 # Stop the servers while the cgroup still exists, so its cpu.stat covers the whole run.
 stop_started
@@ -186,6 +199,7 @@ if [[ ! -s $OUT_DIR/summary.json ]]; then
   exit $((loadgen_rc == 0 ? 3 : loadgen_rc))
 fi
 echo "$verdict"
+[[ -z $POD ]] || pod_verdict
 java -cp "$LOADGEN_JAR" "$REPORT_MAIN" report "$OUT_DIR" >/dev/null || die "report generation failed for $OUT_DIR"
 echo "report: $OUT_DIR/report.md"
 exit "$loadgen_rc"

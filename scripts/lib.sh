@@ -236,12 +236,13 @@ start_inference_sim() {
   [[ -z ${SIM_MAX_CONCURRENT_STREAMS:-} ]] || sim_env+=(MAX_CONCURRENT_STREAMS="$SIM_MAX_CONCURRENT_STREAMS")
   [[ -z ${SIM_MAX_REQUESTS_PER_CONNECTION:-} ]] ||
     sim_env+=(MAX_REQUESTS_PER_CONNECTION="$SIM_MAX_REQUESTS_PER_CONNECTION")
+  [[ -z ${POD_SIM_IP:-} ]] || sim_env+=(BIND_ADDRESS="$POD_SIM_IP")
   log "starting inference-sim on port $SIM_PORT (cpus ${INFERENCE_CPUS:-any})"
   env "${sim_env[@]}" "${nice_prefix[@]}" "${sim_pin[@]}" java "${sim_opts[@]}" -jar "$SIM_JAR" >"$OUT_DIR/sim.log" 2>&1 &
   sim_pid=$!
   track_pid "$sim_pid"
   SIM_PORT=$(wait_for_listening "$OUT_DIR/sim.log" "$sim_pid")
-  sim_url="http://127.0.0.1:$SIM_PORT"
+  sim_url="http://${POD_SIM_IP:-127.0.0.1}:$SIM_PORT"
   wait_for_health "$sim_url/health" "$sim_pid" "$OUT_DIR/sim.log"
   record sim_pid "$sim_pid"
   record sim_url "$sim_url"
@@ -268,10 +269,16 @@ start_gateway() {
   [[ -z ${GATEWAY_INFERENCE_MAX_CONNECTIONS:-} ]] ||
     gateway_env+=(INFERENCE_MAX_CONNECTIONS="$GATEWAY_INFERENCE_MAX_CONNECTIONS")
   [[ -z ${GATEWAY_INFERENCE_QUEUE_MAX:-} ]] || gateway_env+=(INFERENCE_QUEUE_MAX="$GATEWAY_INFERENCE_QUEUE_MAX")
+  [[ -z ${POD_GATEWAY_IP:-} ]] || gateway_env+=(BIND_ADDRESS="$POD_GATEWAY_IP")
   if [[ -n $GATEWAY_CPU_LIMIT ]]; then
-    CGROUP_DIR=$("$SCRIPTS_DIR/cgroup.sh" create "sttbench-gateway-$$" "$GATEWAY_CPU_LIMIT") \
-      || die "cannot apply GATEWAY_CPU_LIMIT=$GATEWAY_CPU_LIMIT (run as root, or set GATEWAY_CPU_LIMIT= for no limit)"
-    cgroup_exec=("$SCRIPTS_DIR/cgroup.sh" exec "$CGROUP_DIR")
+    if [[ -n ${POD_GATEWAY_IP:-} ]]; then
+      # The pod's own cpu cgroup holds the quota (pod_up); gateway_pin joins it.
+      CGROUP_DIR=$("$SCRIPTS_DIR/pod.sh" cgroup "$POD_BRIDGE" gateway cpu)
+    else
+      CGROUP_DIR=$("$SCRIPTS_DIR/cgroup.sh" create "sttbench-gateway-$$" "$GATEWAY_CPU_LIMIT") \
+        || die "cannot apply GATEWAY_CPU_LIMIT=$GATEWAY_CPU_LIMIT (run as root, or set GATEWAY_CPU_LIMIT= for no limit)"
+      cgroup_exec=("$SCRIPTS_DIR/cgroup.sh" exec "$CGROUP_DIR")
+    fi
     if [[ -f $CGROUP_DIR/cpu.max ]]; then
       record cgroup "v2 $CGROUP_DIR cpu.max=$(<"$CGROUP_DIR/cpu.max")"
     else
@@ -287,10 +294,11 @@ start_gateway() {
     if grep -q 'invalid configuration' "$OUT_DIR/gateway.log" 2>/dev/null; then
       log "the gateway's variables are set here as GATEWAY_WORKER_THREADS, GATEWAY_MAX_SESSIONS, GATEWAY_SESSION_BUFFER_FRAMES"
     fi
+    [[ -z ${POD_GATEWAY_IP:-} ]] || pod_explain_exit gateway
     die "$GATEWAY_NAME did not start (log: $OUT_DIR/gateway.log)"
   fi
-  wait_for_health "http://127.0.0.1:$GATEWAY_PORT/health" "$gateway_pid" "$OUT_DIR/gateway.log"
-  ws_url="ws://127.0.0.1:$GATEWAY_PORT/ws/stt"
+  wait_for_health "http://${POD_GATEWAY_IP:-127.0.0.1}:$GATEWAY_PORT/health" "$gateway_pid" "$OUT_DIR/gateway.log"
+  ws_url="ws://${POD_GATEWAY_IP:-127.0.0.1}:$GATEWAY_PORT/ws/stt"
   record gateway "$GATEWAY_NAME"
   record gateway_cpus "$GATEWAY_CPUS"
   record gateway_java_opts "$GATEWAY_JAVA_OPTS"
@@ -325,4 +333,121 @@ loadgen_run_args() {
   [[ -z ${LOADGEN_THREADS:-} ]] || loadgen_args+=(--threads "$LOADGEN_THREADS")
   [[ -z ${LOADGEN_SEND_PATH:-} ]] || loadgen_args+=(--send-path "$LOADGEN_SEND_PATH")
   loadgen_args+=(--rt-priority "$LOADGEN_RT_PRIORITY")
+}
+
+# ---- POD=1 (bench.sh): every process as a Kubernetes pod would run it, scripts/pod.sh ----
+# Bridge POD_BRIDGE (default sttb0) with POD_SUBNET.1/24 (default 10.77.0) in the root namespace, like the CNI
+# bridge plugin; the gateway pod at .2, inference-sim at .3, each in its own network namespace on a veth pair
+# (POD_MTU, default 1500 as the bridge plugin's) and its own v1 cgroups: cpuset (GATEWAY_CPUS, INFERENCE_CPUS,
+# in place of taskset), the gateway's CFS quota (GATEWAY_CPU_LIMIT) and a memory limit with no swap
+# (GATEWAY_MEMORY_LIMIT_MB default 256, SIM_MEMORY_LIMIT_MB default 1024; empty = none). The loadgen runs in a
+# network namespace of its own at .4 (POD_LOADGEN=pod, the default: an in-cluster client, so both hops cross
+# two veths and the bridge) or in the root namespace (POD_LOADGEN=host, a client on the node); it keeps its
+# taskset pinning and no cgroup, as the measuring instrument (and SCHED_FIFO needs the root cpu group here).
+# POD_SIM_JAVA_OPTS (default -Xms384m -Xmx768m) are added to inference-sim's JVM flags: a JVM sizes its heap from
+# its cgroup's limit, and under 1 GiB it would start the simulator at 16 MiB instead of the 384 MiB it gets from
+# this 24 GiB host outside a pod; its young collections then took 45 % of the shared core instead of 29 %
+# (results/README.md, "Pod-like runs"). Set it empty to see that.
+
+# Defaults and validation; refuses with pod.sh's reason (not root, no netns, no v1 controllers) before anything starts.
+pod_defaults() {
+  POD_BRIDGE=${POD_BRIDGE:-sttb0}
+  POD_SUBNET=${POD_SUBNET:-10.77.0}
+  POD_MTU=${POD_MTU:-1500}
+  POD_LOADGEN=${POD_LOADGEN:-pod}
+  GATEWAY_MEMORY_LIMIT_MB=${GATEWAY_MEMORY_LIMIT_MB-256}
+  SIM_MEMORY_LIMIT_MB=${SIM_MEMORY_LIMIT_MB-1024}
+  POD_SIM_JAVA_OPTS=${POD_SIM_JAVA_OPTS--Xms384m -Xmx768m}
+  [[ $POD_LOADGEN == pod || $POD_LOADGEN == host ]] || die "POD_LOADGEN must be pod or host, got '$POD_LOADGEN'"
+  "$SCRIPTS_DIR/pod.sh" check || exit 3
+}
+
+# After prepare_launch: creates the bridge, the pods and their cgroups (POD_CREATED=1 once the bridge is ours),
+# points sim_pin, gateway_pin and loadgen_pin into them, sets POD_GATEWAY_IP and POD_SIM_IP, records the layout.
+pod_up() {
+  local pod=$SCRIPTS_DIR/pod.sh loadgen_where
+  "$pod" up "$POD_BRIDGE" "$POD_SUBNET" "$POD_MTU" || exit 3
+  POD_CREATED=1
+  POD_GATEWAY_IP=$POD_SUBNET.2
+  POD_SIM_IP=$POD_SUBNET.3
+  "$pod" add "$POD_BRIDGE" gateway "$POD_GATEWAY_IP"
+  "$pod" add "$POD_BRIDGE" sim "$POD_SIM_IP"
+  "$pod" limit "$POD_BRIDGE" gateway "$GATEWAY_CPUS" "$GATEWAY_CPU_LIMIT" "$GATEWAY_MEMORY_LIMIT_MB"
+  "$pod" limit "$POD_BRIDGE" sim "$INFERENCE_CPUS" '' "$SIM_MEMORY_LIMIT_MB"
+  gateway_pin=("$pod" exec "$POD_BRIDGE" gateway)
+  sim_pin=("$pod" exec "$POD_BRIDGE" sim)
+  local -a extra
+  read -r -a extra <<<"$POD_SIM_JAVA_OPTS"
+  sim_opts+=("${extra[@]}")
+  SIM_JAVA_OPTS="${sim_opts[*]}"
+  loadgen_where="root namespace (POD_LOADGEN=host)"
+  if [[ $POD_LOADGEN == pod ]]; then
+    "$pod" add "$POD_BRIDGE" loadgen "$POD_SUBNET.4"
+    loadgen_pin=("$pod" exec "$POD_BRIDGE" loadgen "${loadgen_pin[@]}")
+    loadgen_where="$POD_SUBNET.4, netns $POD_BRIDGE-loadgen"
+  fi
+  record pod_network "bridge $POD_BRIDGE $POD_SUBNET.1/24, MTU $POD_MTU, one veth pair per pod; \
+bridge-nf-call-iptables=$(cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo n/a)"
+  record pod_gateway_address "$POD_GATEWAY_IP, netns $POD_BRIDGE-gateway"
+  record pod_gateway_cpuset "$GATEWAY_CPUS"
+  record pod_gateway_memory_limit_mb "$GATEWAY_MEMORY_LIMIT_MB"
+  record pod_sim_address "$POD_SIM_IP, netns $POD_BRIDGE-sim"
+  record pod_sim_cpuset "$INFERENCE_CPUS"
+  record pod_sim_memory_limit_mb "$SIM_MEMORY_LIMIT_MB"
+  record pod_loadgen_address "$loadgen_where"
+  log "pods on bridge $POD_BRIDGE: gateway $POD_GATEWAY_IP (memory limit ${GATEWAY_MEMORY_LIMIT_MB:-none} MiB), \
+inference-sim $POD_SIM_IP (${SIM_MEMORY_LIMIT_MB:-none} MiB), loadgen ${loadgen_where%%,*}"
+}
+
+# Logs why pod $1 (gateway or sim) died when its memory cgroup saw an OOM kill.
+pod_explain_exit() {
+  local stats kills
+  stats=$("$SCRIPTS_DIR/pod.sh" memory "$POD_BRIDGE" "$1" 2>/dev/null) || return 0
+  kills=$(sed -n 's/^oom_kill=//p' <<<"$stats")
+  if ((${kills:-0} > 0)); then
+    log "OOM: the kernel killed the $1 pod's process under its $(($(sed -n 's/^limit_bytes=//p' <<<"$stats") / 1048576)) MiB \
+memory limit (memory.oom_control oom_kill $kills, memory.max_usage_in_bytes $(sed -n 's/^peak_bytes=//p' <<<"$stats"))"
+  fi
+}
+
+# When the load ends, before the servers stop: each pod's memory cgroup (pod.sh memory, as pod_ROLE_memory_KEY,
+# and memory.stat into OUT_DIR/pod-ROLE-memory.stat) and the exit status of a server already dead (137 = SIGKILL).
+pod_collect() {
+  local role pid key value rc
+  for role in gateway sim; do
+    "$SCRIPTS_DIR/pod.sh" memory "$POD_BRIDGE" "$role" >"$OUT_DIR/pod-$role-memory.env" 2>/dev/null || continue
+    while IFS='=' read -r key value; do record "pod_${role}_memory_$key" "$value"; done <"$OUT_DIR/pod-$role-memory.env"
+    rm -f "$OUT_DIR/pod-$role-memory.env"
+    cp "$("$SCRIPTS_DIR/pod.sh" cgroup "$POD_BRIDGE" "$role" memory)/memory.stat" "$OUT_DIR/pod-$role-memory.stat" || true
+    if [[ $role == gateway ]]; then pid=$gateway_pid; else pid=$sim_pid; fi
+    if kill -0 "$pid" 2>/dev/null; then
+      record "pod_${role}_exit" running
+    else
+      rc=0
+      wait "$pid" || rc=$?
+      record "pod_${role}_exit" "$rc"
+    fi
+  done
+}
+
+# One line for the terminal: the gateway pod's memory peak against its limit, and any OOM kill.
+pod_verdict() {
+  awk -F= '{ v[$1] = substr($0, length($1) + 2) }
+    END {
+      peak = v["pod_gateway_memory_peak_bytes"] / 1048576; limit = v["pod_gateway_memory_limit_mb"]
+      kills = v["pod_gateway_memory_oom_kill"] + 0
+      if (v["pod_gateway_memory_limit_bytes"] == "")
+        print "pod: no memory limit on the gateway (GATEWAY_MEMORY_LIMIT_MB empty)"
+      else if (kills > 0)
+        printf "OOM: the kernel killed the gateway %d time(s) under its %s MiB memory limit (peak %.1f MiB, exit status %s)\n", kills, limit, peak, v["pod_gateway_exit"]
+      else
+        printf "pod: gateway memory peak %.1f MiB of a %s MiB limit, no OOM kill\n", peak, (limit == "" ? "unlimited" : limit)
+    }' "$RUN_ENV"
+}
+
+# On exit: the pods' namespaces, veths, cgroups and the bridge, when this run created the bridge.
+pod_down() {
+  [[ -n ${POD_CREATED:-} ]] || return 0
+  POD_CREATED=''
+  "$SCRIPTS_DIR/pod.sh" down "$POD_BRIDGE"
 }
