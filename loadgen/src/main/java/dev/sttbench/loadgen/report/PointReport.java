@@ -25,6 +25,7 @@ public final class PointReport {
         md.append("# ").append(env.get("label")).append(", ").append(s.sessions()).append(" sessions: ")
                 .append(s.verdict()).append("\n\n");
         md.append(verdictSentence(s)).append("\n\n");
+        md.append(PodSection.oomParagraphs(env));
 
         md.append("## Setup\n\n");
         MarkdownTable setup = new MarkdownTable("", "");
@@ -79,6 +80,11 @@ public final class PointReport {
 
         md.append("## Gateway\n\n");
         md.append(gatewaySection(point)).append('\n');
+
+        if (PodSection.present(env)) {
+            md.append("## Pods (POD=1)\n\n");
+            md.append(PodSection.render(env)).append('\n');
+        }
 
         md.append("## Load generator\n\n");
         md.append(clientSection(point)).append('\n');

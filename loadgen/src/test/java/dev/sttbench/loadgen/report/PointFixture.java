@@ -29,6 +29,8 @@ final class PointFixture {
     boolean cgroupStat = true;
     String nice = "";
     String rtPriority = "0";
+    /** Lines appended to run.env, e.g. a POD=1 run's pod_* keys. */
+    String extraEnv = "";
 
     Path write(Path dir) throws IOException {
         Files.createDirectories(dir);
@@ -41,7 +43,8 @@ final class PointFixture {
                 "loadgen_cpus=1", "gateway_cpu_limit=" + cpuLimit, "cgroup=v1 /sys/fs/cgroup/cpu/x",
                 "gateway_java_opts=-XX:+UseSerialGC", "sim_java_opts=", "loadgen_java_opts=",
                 "gateway_frames_metric=frames_in", "clk_tck=100", "nice=" + nice, "loadgen_rt_priority=" + rtPriority,
-                "window_start_ms=" + WINDOW_START_MS, "window_end_ms=" + WINDOW_END_MS, "loadavg_end=1 1 1", ""));
+                "window_start_ms=" + WINDOW_START_MS, "window_end_ms=" + WINDOW_END_MS, "loadavg_end=1 1 1", "")
+                + extraEnv);
         StringBuilder proc = new StringBuilder("epoch_ms,role,pid,rss_kb,threads,fds,cpu_ticks,cpu_pct\n");
         StringBuilder metrics = new StringBuilder("epoch_ms,value\n");
         long gatewayTicks = 0;
