@@ -7,12 +7,16 @@
 #  5. sidebyside.sh on the C floor server alone: one short point, its table and CSV, nothing left running;
 #  6. density.sh: 200 idle connections held 2 s pass with every file; an RSS budget of 1 MiB exits 2; SIGTERM
 #     mid-hold leaves nothing running; over the fd hard limit it refuses before starting anything, and with
-#     ALLOW_FD_CAP=1 runs what fits.
+#     ALLOW_FD_CAP=1 runs what fits;
+#  7. POD=1 (root with network namespaces and cgroup v1, else skipped saying why): a 20-session point whose
+#     report names the pod addresses and memory limit, one whose gateway the kernel OOM-kills (a filler charged
+#     to its memory cgroup pushes it over) and whose report says so, nothing left behind, and a refusal as non-root.
 # Everything is written under a temporary RESULTS_DIR on ephemeral ports; the CPU limit is exercised
 # only where this machine lets us create a cgroup.
 #
 #   test-scripts.sh            all of it
 #   test-scripts.sh density    shellcheck, the sampler and 6 only (about 40 s)
+#   test-scripts.sh pod        shellcheck, the sampler and 7 only (about 35 s)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -136,8 +140,95 @@ density_tests() {
   fi
 }
 
+# What POD=1 left behind on bridge $1: network namespaces, links, cgroups (empty when nothing).
+pod_leftovers() {
+  local dir
+  ip netns list 2>/dev/null | grep -o "^$1-[a-z]*" | tr '\n' ' ' || true
+  ip -o link show 2>/dev/null | grep -o " $1[-a-z]*[:@]" | tr '\n' ' ' || true
+  for dir in /sys/fs/cgroup/*/"sttbench-$1"-*; do [[ ! -d $dir ]] || printf '%s ' "$dir"; done
+}
+
+# 7. POD=1 on a bridge and subnet of its own, so that it runs beside a `make bench POD=1` on sttb0.
+pod_tests() {
+  local results="$TMP/pod" bridge="sttbt$((RANDOM % 90 + 10))" subnet="10.77.$((RANDOM % 200 + 20))" dir rc left
+  if ! "$SCRIPTS_DIR/pod.sh" check 2>"$TMP/pod-check.err"; then
+    echo "skipped: POD=1 tests ($(sed 's/^pod.sh: //' "$TMP/pod-check.err"))"
+    return 0
+  fi
+  local -a pod_env=(POD=1 POD_BRIDGE="$bridge" POD_SUBNET="$subnet" SESSIONS=20 WARMUP=2 MEASURE=4 RAMP=1 SPREAD=500
+    LABEL=pod RESULTS_DIR="$results" GATEWAY_CPUS='' INFERENCE_CPUS='' LOADGEN_CPUS='' GATEWAY_CPU_LIMIT="$limit")
+  dir="$results/pod-20"
+  rc=0
+  env "${pod_env[@]}" scripts/bench.sh >"$TMP/pod.out" 2>"$TMP/pod.err" || rc=$?
+  if ((rc == 2)) && grep -Eq '"client_bound" *: *true' "$dir/summary.json" 2>/dev/null; then
+    echo "note: the POD=1 run was client-bound; running it again"
+    rc=0
+    env "${pod_env[@]}" scripts/bench.sh >"$TMP/pod.out" 2>"$TMP/pod.err" || rc=$?
+  fi
+  if ((rc == 0)); then pass "POD=1 bench exit 0: $(grep '^pod: ' "$TMP/pod.out")"; else
+    fail "POD=1 bench exited $rc"
+    tail -n 30 "$TMP/pod.err" "$dir"/*.log >&2 || true
+  fi
+  if grep -qF "| gateway | $subnet.2, netns $bridge-gateway | any | 256 MiB |" "$dir/report.md" 2>/dev/null \
+    && grep -qF "| inference-sim | $subnet.3, netns $bridge-sim |" "$dir/report.md" \
+    && grep -qF "| loadgen | $subnet.4, netns $bridge-loadgen |" "$dir/report.md" \
+    && grep -qF "gateway-nio at ws://$subnet.2:8080/ws/stt" "$dir/report.md"; then
+    pass "POD=1 report names the pod addresses and the gateway's 256 MiB memory limit"
+  else
+    fail "POD=1 report lacks the pods' addresses or memory limit: $(sed -n '/## Pods/,/## Load/p' "$dir/report.md" 2>/dev/null)"
+  fi
+  if grep -q "^gateway_env=.*INFERENCE_URL=http://$subnet.3:9000 .*BIND_ADDRESS=$subnet.2" "$dir/run.env" 2>/dev/null \
+    && grep -q "^pod_gateway_memory_peak_bytes=[1-9]" "$dir/run.env" && grep -qx 'pod_gateway_memory_oom_kill=0' "$dir/run.env"; then
+    pass "POD=1 gateway bound $subnet.2, reached inference at $subnet.3, memory peak recorded, no OOM"
+  else
+    fail "POD=1 run.env lacks BIND_ADDRESS, INFERENCE_URL or the memory peak"
+  fi
+  left="$(survivors "$dir/run.env" "$dir")$(pod_leftovers "$bridge")"
+  if [[ -z $left ]]; then pass "POD=1 leaves no process, namespace, veth, bridge or cgroup"; else fail "POD=1 left: $left"; fi
+
+  # The gateway OOM-killed mid-load: a filler in its memory cgroup writes tmpfs pages 8 MiB at a time until the
+  # kernel kills something. Written with write(), they are in no process's RSS, so the OOM killer picks the
+  # group's biggest process, the gateway (not the filler), and the pages stay charged until removed.
+  local oom="$results/oom" bench_pid memcg deadline
+  env "${pod_env[@]}" GATEWAY_MEMORY_LIMIT_MB=160 OUT_DIR="$oom" scripts/bench.sh >"$TMP/pod-oom.out" 2>"$TMP/pod-oom.err" &
+  bench_pid=$!
+  deadline=$((SECONDS + 60))
+  until grep -q '^loadgen_pid=' "$oom/run.env" 2>/dev/null || ((SECONDS >= deadline)) || ! kill -0 "$bench_pid" 2>/dev/null; do
+    sleep 0.2
+  done
+  sleep 1
+  memcg=$("$SCRIPTS_DIR/pod.sh" cgroup "$bridge" gateway memory)
+  # shellcheck disable=SC2016  # expanded by the filler's shell
+  bash -c 'echo $$ >"$1/cgroup.procs" || exit
+    for ((i = 0; i < 40; i++)); do
+      head -c 8M /dev/zero >>"$2" || exit
+      ! grep -q "^oom_kill [1-9]" "$1/memory.oom_control" || exit 0
+    done' _ "$memcg" "/dev/shm/sttbench-$bridge-fill" 2>/dev/null || true
+  rm -f "/dev/shm/sttbench-$bridge-fill"
+  rc=0
+  wait "$bench_pid" || rc=$?
+  if grep -qF '**OOM: the kernel killed the gateway** under its pod'"'"'s 160 MiB memory limit' "$oom/report.md" 2>/dev/null \
+    && grep -qF 'exit status 137 (SIGKILL)' "$oom/report.md" \
+    && grep -q '^OOM: the kernel killed the gateway 1 time(s) under its 160 MiB memory limit' "$TMP/pod-oom.out"; then
+    pass "an OOM-killed gateway: bench exit $rc, the report and the verdict line say OOM, exit status 137"
+  else
+    fail "OOM run (exit $rc): $(grep '^OOM\|^pod' "$TMP/pod-oom.out") $(grep -m 1 'OOM' "$oom/report.md" 2>/dev/null)"
+    tail -n 10 "$TMP/pod-oom.err" >&2 || true
+  fi
+  left="$(survivors "$oom/run.env" "$oom")$(pod_leftovers "$bridge")"
+  if [[ -z $left ]]; then pass "POD=1 after an OOM kill leaves nothing behind"; else fail "POD=1 after OOM left: $left"; fi
+
+  if command -v setpriv >/dev/null; then
+    rc=0
+    setpriv --reuid=65534 --regid=65534 --clear-groups env "${pod_env[@]}" OUT_DIR="$results/nonroot" scripts/bench.sh \
+      >/dev/null 2>"$TMP/pod-nonroot.err" || rc=$?
+    if ((rc == 3)) && grep -q 'POD=1 needs root' "$TMP/pod-nonroot.err"; then pass "POD=1 as non-root refuses: needs root"
+    else fail "POD=1 as non-root exited $rc: $(cat "$TMP/pod-nonroot.err")"; fi
+  fi
+}
+
 only=${1:-}
-[[ -z $only || $only == density ]] || { echo "usage: test-scripts.sh [density]" >&2; exit 2; }
+[[ -z $only || $only == density || $only == pod ]] || { echo "usage: test-scripts.sh [density|pod]" >&2; exit 2; }
 
 # 1. shellcheck
 require_tool shellcheck
@@ -168,6 +259,10 @@ else
 fi
 if [[ $only == density ]]; then
   density_tests
+  finish
+fi
+if [[ $only == pod ]]; then
+  pod_tests
   finish
 fi
 
@@ -336,4 +431,5 @@ left=$(survivors "$sbs/cfloor-20/run.env" "$sbs")
 if [[ -z $left ]]; then pass "sidebyside: no process outlives it"; else fail "still running after sidebyside.sh: $left"; fi
 
 density_tests
+pod_tests
 finish
