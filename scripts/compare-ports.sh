@@ -17,6 +17,7 @@
 #   NETTY_EXTRA_JAVA_OPTS="-XX:MaxDirectMemorySize=256m"   appended for gateway-netty: Netty's pooled buffers are
 #                        direct memory, which the JVM otherwise caps at -Xmx (48 MiB)
 #   OUT_DIR=results/ports-<date>   PORTS_INDEX=results/ports.md   COMMIT (the report's; default: git's HEAD)
+#   REPORT_ONLY=1        rebuild report.md from the runs already in OUT_DIR (no bench run, no index row)
 #   SIM_PORT GATEWAY_PORT LOADGEN_* SIM_JAVA_OPTS LOADGEN_JAVA_OPTS   passed to bench.sh
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -28,6 +29,7 @@ VARIANTS=${VARIANTS:-netty}
 OUT_DIR=${OUT_DIR:-results/ports-$(date -u +%Y-%m-%d)}
 INDEX=${PORTS_INDEX:-$REPO_ROOT/results/ports.md}
 NETTY_JAR=${NETTY_JAR:-$REPO_ROOT/gateway-netty/target/gateway-netty.jar}
+REPORT_ONLY=${REPORT_ONLY:-0}
 NIO_JAR=$GATEWAY_JAR
 NETTY_EXTRA_JAVA_OPTS=${NETTY_EXTRA_JAVA_OPTS--XX:MaxDirectMemorySize=256m}
 GATEWAY_JAVA_OPTS=${GATEWAY_JAVA_OPTS:-$GATEWAY_JVM_OPTS}
@@ -56,8 +58,11 @@ for spec in "${variant_specs[@]}"; do
 done
 require_jar "$SIM_JAR"
 require_jar "$LOADGEN_JAR"
-require_jar "$NIO_JAR"
-require_jar "$NETTY_JAR"
+[[ $REPORT_ONLY =~ ^[01]$ ]] || die "REPORT_ONLY must be 0 or 1, got '$REPORT_ONLY'"
+if ((!REPORT_ONLY)); then
+  require_jar "$NIO_JAR"
+  require_jar "$NETTY_JAR"
+fi
 
 mkdir -p "$OUT_DIR"
 OUT_DIR=$(cd "$OUT_DIR" && pwd)
@@ -110,17 +115,25 @@ cell() {
 any_missing=0
 for n in "${points[@]}"; do
   for gateway in nio "${variants[@]}"; do
-    run_point "$gateway" "$n"
+    ((REPORT_ONLY)) || run_point "$gateway" "$n"
     [[ -s $OUT_DIR/$gateway-$n/summary.json ]] || any_missing=1
   done
 done
 
-# One summary row from compare table $1 for side $2 (1 = gateway-nio, 2 = the variant), labelled $3, at $4 sessions.
+# Sessions that connected in run directory $1 (summary.json's sessions_connected), "–" when absent.
+connected() {
+  local value
+  value=$(sed -n 's/^[[:space:]]*"sessions_connected"[[:space:]]*:[[:space:]]*\([0-9]*\).*/\1/p' "$1/summary.json" 2>/dev/null | head -n 1)
+  echo "${value:-–}"
+}
+
+# One summary row from compare table $1 for side $2 (1 = gateway-nio, 2 = the variant) of run directory $5,
+# labelled $3, at $4 sessions.
 summary_row() {
   local t=$1 side=$2 ratio=''
   ((side == 1)) || ratio=yes
-  printf '| %s | %s | %s | %s / %s | %s / %s | %s%s | %s | %s%s | %s%s | %s | %s |\n' "$4" "$3" "$(cell "$t" verdict "$side")" \
-    "$(cell "$t" 'newest p50 ms' "$side")" "$(cell "$t" 'newest p95 ms' "$side")" \
+  printf '| %s | %s | %s | %s | %s / %s | %s / %s | %s%s | %s | %s%s | %s%s | %s | %s |\n' "$4" "$3" "$(cell "$t" verdict "$side")" \
+    "$(connected "$5")" "$(cell "$t" 'newest p50 ms' "$side")" "$(cell "$t" 'newest p95 ms' "$side")" \
     "$(cell "$t" 'oldest p50 ms' "$side")" "$(cell "$t" 'oldest p95 ms' "$side")" \
     "$(cell "$t" 'gateway CPU µs / frame' "$side")" "${ratio:+ (**$(cell "$t" 'gateway CPU µs / frame' 3)×**)}" \
     "$(cell "$t" 'gateway CPU mean %' "$side")" \
@@ -136,16 +149,16 @@ for n in "${points[@]}"; do
   for variant in "${variants[@]}"; do
     a="$OUT_DIR/nio-$n" b="$OUT_DIR/$variant-$n" table="$OUT_DIR/compare-$variant-$n.md"
     if [[ ! -s $a/summary.json || ! -s $b/summary.json ]]; then
-      rows+=("| $n | $variant | no result: see $(basename "$a")/bench.log and $(basename "$b")/bench.log | | | | | | | | |")
+      rows+=("| $n | $variant | no result: see $(basename "$a")/bench.log and $(basename "$b")/bench.log | | | | | | | | | |")
       continue
     fi
-    "$SCRIPTS_DIR/compare.sh" "$a" "$b" >"$table" || die "compare.sh failed for $a and $b"
+    (cd "$OUT_DIR" && "$SCRIPTS_DIR/compare.sh" "nio-$n" "$variant-$n") >"$table" || die "compare.sh failed for $a and $b"
     if ((!nio_done)); then
-      rows+=("$(summary_row "$table" 1 gateway-nio "$n")")
+      rows+=("$(summary_row "$table" 1 gateway-nio "$n" "$a")")
       nio_done=1
       [[ $(cell "$table" verdict 1) != PASS ]] || ((n <= best[nio])) || best[nio]=$n
     fi
-    rows+=("$(summary_row "$table" 2 "gateway-netty ($variant)" "$n")")
+    rows+=("$(summary_row "$table" 2 "gateway-netty ($variant)" "$n" "$b")")
     [[ $(cell "$table" verdict 2) != PASS ]] || ((n <= ${best[$variant]:-0})) || best[$variant]=$n
   done
 done
@@ -155,21 +168,31 @@ per_vcpu() {
     awk -v s="$1" -v l="$GATEWAY_CPU_LIMIT" 'BEGIN { printf "%d sessions = %.0f per vCPU", s, s / l }'; fi
 }
 
+# When the runs of OUT_DIR were made: the first and last summary.json's times.
+run_span() {
+  local -a files=()
+  mapfile -t files < <(ls -tr "$OUT_DIR"/*/summary.json 2>/dev/null)
+  if ((${#files[@]} == 0)); then date -u '+%Y-%m-%d %H:%M UTC'; return; fi
+  printf '%s–%s UTC' "$(date -u -r "${files[0]}" '+%Y-%m-%d %H:%M')" "$(date -u -r "${files[${#files[@]} - 1]}" '+%H:%M')"
+}
+
 commit=${COMMIT:-$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)}
 {
   echo "# gateway-nio vs gateway-netty: the same bench points, side by side"
   echo
-  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit, $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), \`make compare-ports POINTS=\"$POINTS\" VARIANTS=\"$VARIANTS\"\`."
+  echo "$(run_span), commit $commit, $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), \`make compare-ports POINTS=\"$POINTS\" VARIANTS=\"$VARIANTS\"\`."
   echo "Each point: one \`scripts/bench.sh\` run per gateway, gateway-nio first; the gateway on CPU ${GATEWAY_CPUS:-any}"
-  echo "${GATEWAY_CPU_LIMIT:+under a $GATEWAY_CPU_LIMIT vCPU CFS quota}${GATEWAY_CPU_LIMIT:-with no CPU quota}, inference-sim on CPU ${INFERENCE_CPUS:-any}, the loadgen on CPU ${LOADGEN_CPUS:-any};"
+  quota="with no CPU quota"
+  [[ -z $GATEWAY_CPU_LIMIT ]] || quota="under a $GATEWAY_CPU_LIMIT vCPU CFS quota"
+  echo "$quota, inference-sim on CPU ${INFERENCE_CPUS:-any}, the loadgen on CPU ${LOADGEN_CPUS:-any};"
   echo "ramp ${RAMP:-30} s, spread ${SPREAD:-1000} ms, warm-up ${WARMUP:-10} s, measured ${MEASURE:-45} s."
   echo "JVM of both: \`$GATEWAY_JAVA_OPTS\` with \`$GATEWAY_MALLOC_ENV\`; gateway-netty also \`${NETTY_EXTRA_JAVA_OPTS:-}\`."
   for variant in "${variants[@]}"; do
     echo "Variant \`$variant\`: gateway-netty with ${variant_env[$variant]:-its defaults}."
   done
   echo
-  echo "| sessions | gateway | verdict | newest p50 / p95 ms | oldest p50 / p95 ms | CPU µs per frame (**÷ nio**) | gateway CPU mean % | projected sessions per vCPU (÷ nio) | peak RSS MiB (÷ nio) | errors | client bound |"
-  echo "|---:|---|---|---|---|---|---:|---|---|---:|---|"
+  echo "| sessions | gateway | verdict | connected | newest p50 / p95 ms | oldest p50 / p95 ms | CPU µs per frame (**÷ nio**) | gateway CPU mean % | projected sessions per vCPU (÷ nio) | peak RSS MiB (÷ nio) | errors | client bound |"
+  echo "|---:|---|---|---:|---|---|---|---:|---|---|---:|---|"
   printf '%s\n' "${rows[@]}"
   echo
   echo "Highest passing point of this sweep (each point run once: not a confirmed ceiling):"
@@ -187,6 +210,10 @@ commit=${COMMIT:-$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || ech
   done
 } >"$REPORT"
 
+if ((REPORT_ONLY)); then
+  cat "$REPORT"
+  exit "$any_missing"
+fi
 if [[ ! -s $INDEX ]]; then
   {
     echo "# make compare-ports: one row per run (scripts/compare-ports.sh appends)"
@@ -204,7 +231,7 @@ for variant in "${variants[@]}"; do
     rss+="${rss:+; }$n: $(cell "$table" 'gateway peak RSS MiB' 1) / $(cell "$table" 'gateway peak RSS MiB' 2)"
     verdicts+="${verdicts:+; }$n: $(cell "$table" verdict 1) / $(cell "$table" verdict 2)"
   done
-  echo "| $(date -u '+%Y-%m-%d %H:%M') $commit | $variant${variant_env[$variant]:+ (${variant_env[$variant]})} | $cpu | $rss | $verdicts | [${OUT_DIR#"$REPO_ROOT"/}](${OUT_DIR#"$REPO_ROOT/results/"}/report.md) |" >>"$INDEX"
+  echo "| $(date -u '+%Y-%m-%d %H:%M') $commit | $variant${variant_env[$variant]:+ (${variant_env[$variant]})} | $cpu | $rss | $verdicts | [$(basename "$OUT_DIR")]($(realpath --relative-to="$(dirname "$INDEX")" "$OUT_DIR")/report.md) |" >>"$INDEX"
 done
 
 cat "$REPORT"
