@@ -30,7 +30,8 @@ release=$("$jdk/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ 
 modules=$("$jdk/bin/jdeps" --ignore-missing-deps --multi-release "$release" --print-module-deps "$jar")
 [[ $modules =~ ^[a-z.,]+$ ]] || die "jdeps printed no module list for $jar: $modules"
 root="$out/runtime"
-stamp="$("$jdk/bin/java" -version 2>&1 | head -n 1) $jdk $modules $(ldd --version 2>&1 | head -n 1)"
+# sed, not head: head exits after one line and, under pipefail, the writer's SIGPIPE (141) would fail the build.
+stamp="$("$jdk/bin/java" -version 2>&1 | sed -n 1p) $jdk $modules $(ldd --version 2>&1 | sed -n 1p)"
 if [[ -d $root && -f $out/runtime.stamp && $(<"$out/runtime.stamp") == "$stamp" ]]; then
   log "$modules: runtime up to date"
 else
