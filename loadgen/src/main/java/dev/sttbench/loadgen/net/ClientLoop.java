@@ -66,7 +66,7 @@ public final class ClientLoop implements Runnable {
         this.selector = Selector.open();
         SessionLifecycle lifecycle = new Lifecycle();
         SendPath path = ioUring
-                ? new IoUringSendPath(sessions.length, frames, schedule, stats, clock, lifecycle)
+                ? new IoUringSendPath(frames, schedule, stats, clock, lifecycle)
                 : new WriteSendPath(frames, schedule, stats, clock, lifecycle);
         this.sender = new SendScheduler(path, sessions.length);
         this.connector = new Connector(target, sessions, timeouts.connectNanos(), sendBufferBytes, selector, random,
@@ -225,7 +225,9 @@ public final class ClientLoop implements Runnable {
     }
 
     private void finish(Session session) {
-        sender.detach(session);
+        if (session.state == Session.STREAMING) {
+            sender.remove(session);
+        }
         session.state = Session.DONE;
         session.inbound = null;
         session.pending = null;

@@ -38,11 +38,6 @@ final class IoUring implements AutoCloseable {
     // Syscall numbers of the unified table: the same on x86_64 and aarch64.
     private static final long SYS_IO_URING_SETUP = 425;
     private static final long SYS_IO_URING_ENTER = 426;
-    private static final long SYS_IO_URING_REGISTER = 427;
-    private static final int REGISTER_FILES = 2;
-    private static final int REGISTER_FILES_UPDATE = 6;
-    /** {@code io_uring_files_update}: offset (u32), reserved (u32), pointer to the s32 descriptors. */
-    private static final long FILES_UPDATE_BYTES = 16;
 
     private static final long PARAMS_BYTES = 120;
     private static final long PARAMS_SQ_ENTRIES = 0;
@@ -62,7 +57,6 @@ final class IoUring implements AutoCloseable {
 
     private static final long SQE_BYTES = 64;
     private static final long SQE_OPCODE = 0;
-    private static final long SQE_FLAGS = 1;
     private static final long SQE_FD = 4;
     private static final long SQE_OFFSET = 8;
     private static final long SQE_ADDR = 16;
@@ -75,8 +69,6 @@ final class IoUring implements AutoCloseable {
     private static final long CQE_USER_DATA = 0;
     private static final long CQE_RES = 8;
     private static final byte OP_SEND = 26;
-    /** The SQE's fd is an index into the registered file table. */
-    private static final byte IOSQE_FIXED_FILE = 1;
     /** A peer that has gone away must not kill the load generator with SIGPIPE. */
     private static final int MSG_NOSIGNAL = 0x4000;
 
@@ -87,7 +79,6 @@ final class IoUring implements AutoCloseable {
 
     private final Arena arena = Arena.ofShared();
     private final MemorySegment callState = arena.allocate(Libc.CALL_STATE);
-    private final MemorySegment filesUpdate = arena.allocate(FILES_UPDATE_BYTES + Integer.BYTES, Long.BYTES);
     private final int ringFd;
     private final MemorySegment sqRing;
     private final MemorySegment cqRing;
@@ -180,52 +171,18 @@ final class IoUring implements AutoCloseable {
     }
 
     /**
-     * Registers a table of {@code count} empty file slots, so sends can name a socket by its slot
-     * ({@link #queueSend(int, boolean, long, int, long)}) and the kernel skips looking up and counting a
-     * reference on the file for every send. Returns false, changing nothing, where the kernel refuses
-     * (an old kernel, or more slots than RLIMIT_NOFILE allows).
-     */
-    boolean registerFiles(int count) {
-        try (Arena scratch = Arena.ofConfined()) {
-            MemorySegment fds = scratch.allocate((long) count * Integer.BYTES);
-            fds.fill((byte) -1); // -1: an empty slot
-            return register(REGISTER_FILES, fds, count) >= 0;
-        }
-    }
-
-    /** Puts socket {@code fd} into registered slot {@code slot}, or empties it with -1 (dropping the ring's reference). */
-    void setFile(int slot, int fd) throws IOException {
-        MemorySegment fds = filesUpdate.asSlice(FILES_UPDATE_BYTES, Integer.BYTES);
-        fds.set(JAVA_INT, 0, fd);
-        filesUpdate.set(JAVA_INT, 0, slot);
-        filesUpdate.set(JAVA_INT, 4, 0);
-        filesUpdate.set(JAVA_LONG, 8, fds.address());
-        if (register(REGISTER_FILES_UPDATE, filesUpdate, 1) < 0) {
-            throw new IOException("io_uring_register(files update, slot " + slot + "): " + Libc.describe(errno()));
-        }
-    }
-
-    /**
      * Queues a send of {@code length} bytes at native {@code address} on socket {@code fd}. The bytes must
      * stay untouched until its completion is reaped. Returns false when every slot is taken (submit first).
      */
     boolean queueSend(int fd, long address, int length, long userData) {
-        return queueSend(fd, false, address, length, userData);
-    }
-
-    /** {@link #queueSend(int, long, int, long)}, where {@code fixedFile} means {@code fd} is a registered slot. */
-    boolean queueSend(int fd, boolean fixedFile, long address, int length, long userData) {
         if (queued == entries) {
             return false;
         }
         int index = tail & sqMask;
         long sqe = index * SQE_BYTES;
-        // Every one of the 64 bytes is written: ioprio, offset and the tail fields stay 0.
+        // Every one of the 64 bytes is written: flags, ioprio, offset and the tail fields stay 0.
         sqes.set(JAVA_LONG, sqe, 0L);
         sqes.set(JAVA_BYTE, sqe + SQE_OPCODE, OP_SEND);
-        if (fixedFile) {
-            sqes.set(JAVA_BYTE, sqe + SQE_FLAGS, IOSQE_FIXED_FILE);
-        }
         sqes.set(JAVA_INT, sqe + SQE_FD, fd);
         sqes.set(JAVA_LONG, sqe + SQE_OFFSET, 0L);
         sqes.set(JAVA_LONG, sqe + SQE_ADDR, address);
@@ -317,14 +274,6 @@ final class IoUring implements AutoCloseable {
         }
     }
 
-    private long register(int opcode, MemorySegment arg, int count) {
-        try {
-            return (long) Calls.REGISTER.invokeExact(callState, SYS_IO_URING_REGISTER, ringFd, opcode, arg, count);
-        } catch (Throwable e) {
-            throw new IllegalStateException("io_uring_register failed", e);
-        }
-    }
-
     private long syscall(MethodHandle handle, long number, int fd, int toSubmit, int minComplete, int flags,
                          MemorySegment sigset, long sigsetBytes) {
         try {
@@ -345,9 +294,6 @@ final class IoUring implements AutoCloseable {
                 Linker.Option.firstVariadicArg(1), Libc.CAPTURE_ERRNO);
         static final MethodHandle ENTER = Libc.downcall("syscall",
                 FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG),
-                Linker.Option.firstVariadicArg(1), Libc.CAPTURE_ERRNO);
-        static final MethodHandle REGISTER = Libc.downcall("syscall",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
                 Linker.Option.firstVariadicArg(1), Libc.CAPTURE_ERRNO);
         static final MethodHandle MMAP = Libc.downcall("mmap",
                 FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG),

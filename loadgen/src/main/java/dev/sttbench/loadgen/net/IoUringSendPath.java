@@ -27,29 +27,12 @@ final class IoUringSendPath implements SendPath {
     private final RunStats stats;
     private final RunClock clock;
     private final SessionLifecycle lifecycle;
-    /**
-     * Registered file slots not in use; null where the kernel refused a table, and sends name the
-     * descriptor. Why: a send on a registered slot skips the file lookup and its reference count
-     * ({@code fget}/{@code fput}, 2.7 % of the loop's CPU at 2000 sessions).
-     */
-    private final int[] freeFileSlots;
-    private int freeFileSlotCount;
     /** Reaping completions of sends that did not complete when submitted (the socket was full). */
     private boolean reapingLate;
 
-    /** @param sessions the most sockets the loop has connected at once: its sessions */
-    IoUringSendPath(int sessions, MaskedFrames frames, RunSchedule schedule, RunStats stats, RunClock clock,
+    IoUringSendPath(MaskedFrames frames, RunSchedule schedule, RunStats stats, RunClock clock,
                     SessionLifecycle lifecycle) throws IOException {
         this.ring = IoUring.open(SendSlots.SLOTS);
-        if (sessions > 0 && ring.registerFiles(sessions)) {
-            freeFileSlots = new int[sessions];
-            for (int i = 0; i < sessions; i++) {
-                freeFileSlots[i] = sessions - 1 - i;
-            }
-            freeFileSlotCount = sessions;
-        } else {
-            freeFileSlots = null;
-        }
         this.frames = frames;
         this.schedule = schedule;
         this.stats = stats;
@@ -58,32 +41,8 @@ final class IoUringSendPath implements SendPath {
     }
 
     @Override
-    public void attach(Session session) throws IOException {
+    public void attach(Session session) {
         session.fd = SocketDescriptor.of(session.channel);
-        if (freeFileSlots != null && freeFileSlotCount > 0) {
-            int slot = freeFileSlots[--freeFileSlotCount];
-            ring.setFile(slot, session.fd);
-            session.fileSlot = slot;
-        }
-    }
-
-    /**
-     * Empties the session's registered slot before its channel closes: the ring holds a reference to the
-     * socket, which would otherwise stay open (no FIN) after the channel's close.
-     */
-    @Override
-    public void detach(Session session) {
-        int slot = session.fileSlot;
-        if (slot < 0) {
-            return;
-        }
-        session.fileSlot = -1;
-        try {
-            ring.setFile(slot, -1);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot release the socket of session " + session.id, e);
-        }
-        freeFileSlots[freeFileSlotCount++] = slot;
     }
 
     /** Queues the session's due frames as one send into a free slot; submitted by {@link #flush}. */
@@ -117,9 +76,7 @@ final class IoUringSendPath implements SendPath {
             due += Pcm.FRAME_INTERVAL_NANOS;
         }
         slots.fill(slot, session, session.nextDueNanos, count, recordLag);
-        boolean fixedFile = session.fileSlot >= 0;
-        ring.queueSend(fixedFile ? session.fileSlot : session.fd, fixedFile, slots.address(slot),
-                count * MaskedFrames.AUDIO_FRAME_BYTES, slot);
+        ring.queueSend(session.fd, slots.address(slot), count * MaskedFrames.AUDIO_FRAME_BYTES, slot);
         session.sending = true;
         session.sendingSinceNanos = session.nextDueNanos;
         session.nextSeq += count;

@@ -1,7 +1,5 @@
 package dev.sttbench.loadgen.net;
 
-import java.io.IOException;
-
 /**
  * How a loop's audio frames reach the sockets, once {@link SendScheduler} has found them due: one
  * {@code write} per frame ({@link WriteSendPath}), or queued io_uring sends handed to the kernel with one
@@ -12,10 +10,7 @@ import java.io.IOException;
  */
 interface SendPath extends AutoCloseable {
     /** {@code session}'s socket has connected: take what the path needs of it. */
-    void attach(Session session) throws IOException;
-
-    /** {@code session} has ended and its socket is about to close: let go of it. */
-    void detach(Session session);
+    void attach(Session session);
 
     /**
      * Sends or queues every frame of {@code session} due by {@code now} and before the window's end; once the window

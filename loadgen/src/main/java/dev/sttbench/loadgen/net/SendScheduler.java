@@ -42,14 +42,8 @@ final class SendScheduler {
     }
 
     /** {@code session}'s socket has connected. */
-    void attach(Session session) throws IOException {
+    void attach(Session session) {
         path.attach(session);
-    }
-
-    /** {@code session} has ended: stops its frames and lets the path go of its socket before it closes. */
-    void detach(Session session) {
-        remove(session);
-        path.detach(session);
     }
 
     /** Walks every bucket whose tick has come, sending what is due, then hands the sends to the kernel. */

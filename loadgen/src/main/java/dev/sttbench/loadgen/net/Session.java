@@ -24,8 +24,6 @@ final class Session {
     SocketChannel channel;
     /** The channel's descriptor, for io_uring sends. */
     int fd;
-    /** The socket's slot in the ring's registered file table; -1 when it has none. */
-    int fileSlot = -1;
     /** An io_uring send of this session is queued or in flight, since its first frame's due time. */
     boolean sending;
     long sendingSinceNanos;

@@ -37,11 +37,6 @@ final class WriteSendPath implements SendPath {
         // a SocketChannel is all this path writes to
     }
 
-    @Override
-    public void detach(Session session) {
-        // nothing held
-    }
-
     /**
      * Writes the due frames one by one, reading the clock for each rather than taking {@code now}: the send lag
      * is the time of each frame's write, and a late loop catches up frame by frame.

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -85,35 +84,6 @@ class IoUringTest {
             }
             assertArrayEquals(expected, received.array());
             assertEquals(0, ring.reap((userData, result) -> completions.add(new Completion(userData, result))));
-        }
-    }
-
-    @Test
-    void aSendOnARegisteredSlotReachesThePeerAndAnEmptiedSlotLetsTheSocketClose() throws Exception {
-        IoUring ring = openOrExplain();
-        if (ring == null) {
-            return;
-        }
-        try (ring; Arena arena = Arena.ofConfined(); Loopback sockets = Loopback.open(0)) {
-            assumeTrue(ring.registerFiles(4), "this kernel refuses a registered file table");
-            ring.setFile(2, SocketDescriptor.of(sockets.client()));
-            MemorySegment bytes = arena.allocateFrom("fixed", StandardCharsets.US_ASCII);
-            assertTrue(ring.queueSend(2, true, bytes.address(), 5, 9));
-            assertEquals(1, ring.submit());
-            List<Completion> completions = new ArrayList<>();
-            ring.reap((userData, result) -> completions.add(new Completion(userData, result)));
-            assertEquals(List.of(new Completion(9, 5)), completions);
-            ByteBuffer received = ByteBuffer.allocate(5);
-            while (received.hasRemaining()) {
-                sockets.peer().read(received);
-            }
-            assertArrayEquals("fixed".getBytes(StandardCharsets.US_ASCII), received.array());
-
-            // The ring holds the socket: only once its slot is emptied does closing the channel reach the peer.
-            ring.setFile(2, -1);
-            sockets.client().close();
-            sockets.peer().socket().setSoTimeout(5_000);
-            assertEquals(-1, sockets.peer().socket().getInputStream().read(), "the peer sees the close");
         }
     }
 
