@@ -67,7 +67,7 @@ run-loadgen: build ## loadgen with ARGS, e.g. make run-loadgen ARGS="run --sessi
 conformance: build ## black-box conformance checks against URL (default: a gateway on :8080)
 	java -jar loadgen/target/loadgen.jar conformance --url $(or $(URL),ws://127.0.0.1:8080/ws/stt)
 
-bench: build ## one benchmark point: make bench SESSIONS=4000 (see scripts/bench.sh for variables)
+bench: build ## one benchmark point: make bench SESSIONS=4000 [POD=1: each process as a pod, root only] (see scripts/bench.sh for variables)
 	scripts/bench.sh
 
 ladder: build ## capacity sweep: make ladder POINTS="250 500 1000"

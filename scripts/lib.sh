@@ -345,7 +345,7 @@ loadgen_run_args() {
 # two veths and the bridge) or in the root namespace (POD_LOADGEN=host, a client on the node); it keeps its
 # taskset pinning and no cgroup, as the measuring instrument (and SCHED_FIFO needs the root cpu group here).
 # POD_SIM_JAVA_OPTS (default -Xms384m -Xmx768m) are added to inference-sim's JVM flags: a JVM sizes its heap from
-# its cgroup's limit, and under 1 GiB it would start the simulator at 16 MiB instead of the 384 MiB it gets from
+# its cgroup's limit, and under 1 GiB it would start the simulator at 16 MiB instead of the 378 MiB it gets from
 # this 24 GiB host outside a pod; its young collections then took 45 % of the shared core instead of 29 %
 # (results/README.md, "Pod-like runs"). Set it empty to see that.
 
