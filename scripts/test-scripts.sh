@@ -9,14 +9,15 @@
 #     mid-hold leaves nothing running; over the fd hard limit it refuses before starting anything, and with
 #     ALLOW_FD_CAP=1 runs what fits;
 #  7. POD=1 (root with network namespaces and cgroup v1, else skipped saying why): a 20-session point whose
-#     report names the pod addresses and memory limit, one whose gateway the kernel OOM-kills (a filler charged
-#     to its memory cgroup pushes it over) and whose report says so, nothing left behind, and a refusal as non-root.
+#     report names the pod addresses and memory limit, one stopped by SIGTERM, one whose gateway the kernel
+#     OOM-kills (a filler charged to its memory cgroup pushes it over) and whose report says so, nothing left
+#     behind after any of them, and a refusal as non-root.
 # Everything is written under a temporary RESULTS_DIR on ephemeral ports; the CPU limit is exercised
 # only where this machine lets us create a cgroup.
 #
 #   test-scripts.sh            all of it
 #   test-scripts.sh density    shellcheck, the sampler and 6 only (about 40 s)
-#   test-scripts.sh pod        shellcheck, the sampler and 7 only (about 35 s)
+#   test-scripts.sh pod        shellcheck, the sampler and 7 only (about 30 s)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -186,10 +187,26 @@ pod_tests() {
   left="$(survivors "$dir/run.env" "$dir")$(pod_leftovers "$bridge")"
   if [[ -z $left ]]; then pass "POD=1 leaves no process, namespace, veth, bridge or cgroup"; else fail "POD=1 left: $left"; fi
 
+  # SIGTERM mid-load (Ctrl-C takes the same trap): exit 143, every process, namespace, veth and cgroup gone.
+  local stopped="$results/stopped" bench_pid deadline
+  env "${pod_env[@]}" MEASURE=60 OUT_DIR="$stopped" scripts/bench.sh >/dev/null 2>"$TMP/pod-stopped.err" &
+  bench_pid=$!
+  deadline=$((SECONDS + 60))
+  until grep -q '^loadgen_pid=' "$stopped/run.env" 2>/dev/null || ((SECONDS >= deadline)) || ! kill -0 "$bench_pid" 2>/dev/null; do
+    sleep 0.2
+  done
+  sleep 1
+  kill -TERM "$bench_pid" 2>/dev/null || true
+  rc=0
+  wait "$bench_pid" || rc=$?
+  left="$(survivors "$stopped/run.env" "$stopped")$(pod_leftovers "$bridge")"
+  if ((rc == 143)) && [[ -z $left ]]; then pass "POD=1 on SIGTERM exits 143 and removes everything"
+  else fail "POD=1 on SIGTERM exited $rc, left: ${left:-nothing}"; fi
+
   # The gateway OOM-killed mid-load: a filler in its memory cgroup writes tmpfs pages 8 MiB at a time until the
   # kernel kills something. Written with write(), they are in no process's RSS, so the OOM killer picks the
   # group's biggest process, the gateway (not the filler), and the pages stay charged until removed.
-  local oom="$results/oom" bench_pid memcg deadline
+  local oom="$results/oom" memcg
   env "${pod_env[@]}" GATEWAY_MEMORY_LIMIT_MB=160 OUT_DIR="$oom" scripts/bench.sh >"$TMP/pod-oom.out" 2>"$TMP/pod-oom.err" &
   bench_pid=$!
   deadline=$((SECONDS + 60))
