@@ -163,6 +163,22 @@ final class InferenceClient
             return request;
         }
 
+        /**
+         * A request that was never sent on its connection (it went away first): another connection may take it,
+         * a bounded number of times, so that a service that is down still ends it in a connection_reset.
+         */
+        private void redispatchOrFail(final Request request)
+        {
+            if (request.redispatches++ < MAX_ATTEMPTS)
+            {
+                dispatch(request);
+            }
+            else
+            {
+                request.fail(Protocol.ErrorKind.CONNECTION_RESET);
+            }
+        }
+
         private void dispatch(final Request request)
         {
             final Connection connection = pick();
@@ -177,12 +193,12 @@ final class InferenceClient
             }
         }
 
-        /** Give {@code request} to {@code connection}, or fail it if that connection failed at once. */
+        /** Give {@code request} to {@code connection}, or to another if that one is already gone. */
         private void assign(final Connection connection, final Request request)
         {
             if (connection.gone)
             {
-                request.fail(Protocol.ErrorKind.CONNECTION_RESET);
+                redispatchOrFail(request);
             }
             else
             {
@@ -411,7 +427,7 @@ final class InferenceClient
             ctx.close();
         }
 
-        /** Closed or never connected: requests still waiting here fail; the pool forgets the connection. */
+        /** Closed or never connected: requests still waiting here, never sent, go to another connection. */
         private void onGone()
         {
             if (gone)
@@ -426,7 +442,7 @@ final class InferenceClient
             pool.onConnectionGone(this);
             for (final Request request : failed)
             {
-                request.fail(Protocol.ErrorKind.CONNECTION_RESET);
+                pool.redispatchOrFail(request);
             }
         }
     }
@@ -441,6 +457,7 @@ final class InferenceClient
         private Connection connection;
         private Http2StreamChannel stream;
         private int attempts;
+        private int redispatches;
         private int status = -1;
         private ByteBuf response;
         private boolean tooLong;
