@@ -1,5 +1,6 @@
 package dev.sttbench.netty;
 
+import dev.sttbench.gateway.Harness;
 import dev.sttbench.loadgen.conformance.ConformanceCommand;
 import dev.sttbench.sim.InferenceSimulator;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,7 @@ class ConformanceTest
     void everyConformanceCheckPasses()
     {
         try (InferenceSimulator simulator = Harness.simulator();
-            NettyGateway gateway = Harness.gateway(simulator.port()))
+            NettyGateway gateway = NettyHarness.gateway(simulator.port()))
         {
             final ByteArrayOutputStream out = new ByteArrayOutputStream();
             final ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -1,5 +1,7 @@
 package dev.sttbench.netty;
 
+import dev.sttbench.gateway.Harness;
+import dev.sttbench.gateway.Stream;
 import com.github.cliftonlabs.json_simple.JsonObject;
 import dev.sttbench.sim.InferenceSimulator;
 import org.junit.jupiter.api.Test;
@@ -19,7 +21,7 @@ class FlowControlTest
     {
         try (InferenceSimulator simulator = Harness.simulator("MODEL_DELAY_MS", "1200", "MODEL_JITTER_SIGMA", "0",
             "MODEL_LONGTAIL_PROB", "0", "MODEL_BATCH_WAIT_MAX_MS", "0");
-            NettyGateway gateway = Harness.gateway(simulator.port(), "SESSION_BUFFER_FRAMES", "20",
+            NettyGateway gateway = NettyHarness.gateway(simulator.port(), "SESSION_BUFFER_FRAMES", "20",
                 "FLUSH_INTERVAL_MS", "200", "FLUSH_PHASE_JITTER_MS", "0", "WORKER_THREADS", "1");
             Stream stream = new Stream(gateway.port(), 9))
         {
@@ -37,8 +39,8 @@ class FlowControlTest
             {
                 assertEquals("partial", message.get("type"), message.toJson());
             }
-            assertTrue(Harness.metric(gateway, "gateway_flushes_skipped_total") > 0, "flushes due while a batch is out");
-            assertTrue(Harness.metric(gateway, "gateway_frames_shed_total") >= Harness.longOf(overflow, "frames"));
+            assertTrue(NettyHarness.metric(gateway, "gateway_flushes_skipped_total") > 0, "flushes due while a batch is out");
+            assertTrue(NettyHarness.metric(gateway, "gateway_frames_shed_total") >= Harness.longOf(overflow, "frames"));
             // Storing resumes after the report: the next partial starts right after the shed range (Stream checks it).
             assertEquals("partial", stream.next(5_000).get("type"));
         }

@@ -1,5 +1,7 @@
 package dev.sttbench.netty;
 
+import dev.sttbench.gateway.Harness;
+import dev.sttbench.gateway.Pcm;
 import com.github.cliftonlabs.json_simple.JsonObject;
 import dev.sttbench.sim.InferenceSimulator;
 import dev.sttbench.sim.server.Transport;
@@ -33,7 +35,7 @@ class GatewayEndToEndTest
     static void start()
     {
         simulator = Harness.simulator();
-        gateway = Harness.gateway(simulator.port());
+        gateway = NettyHarness.gateway(simulator.port());
     }
 
     @AfterAll
@@ -50,16 +52,16 @@ class GatewayEndToEndTest
         assertEquals(0, simulator.metrics().requests(Transport.HTTP_1_1), "every POST must travel as HTTP/2");
         assertEquals(0, simulator.metrics().requests(Transport.H2C_UPGRADE), "h2c by prior knowledge, no upgrade");
         assertTrue(simulator.metrics().requests(Transport.H2C_PRIOR_KNOWLEDGE) >= 4);
-        assertTrue(Harness.metric(gateway, "gateway_partials_total") >= 4);
-        assertTrue(Harness.metric(gateway, "gateway_frames_in_total") >= framesSent);
-        assertEquals(2, Harness.metric(gateway, "gateway_inference_connections"), "one HTTP/2 connection per event loop");
+        assertTrue(NettyHarness.metric(gateway, "gateway_partials_total") >= 4);
+        assertTrue(NettyHarness.metric(gateway, "gateway_frames_in_total") >= framesSent);
+        assertEquals(2, NettyHarness.metric(gateway, "gateway_inference_connections"), "one HTTP/2 connection per event loop");
     }
 
     /** READ_INTERVAL_MS: sockets read on a tick instead of when readable; every frame still lands in its partial. */
     @Test
     void readTicksKeepEveryFrameAndTheCadence() throws Exception
     {
-        try (NettyGateway ticking = Harness.gateway(simulator.port(), "READ_INTERVAL_MS", "250"))
+        try (NettyGateway ticking = NettyHarness.gateway(simulator.port(), "READ_INTERVAL_MS", "250"))
         {
             streamAndCheckPartials(ticking, 8);
         }

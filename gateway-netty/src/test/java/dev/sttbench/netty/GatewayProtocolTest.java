@@ -1,5 +1,8 @@
 package dev.sttbench.netty;
 
+import dev.sttbench.gateway.Harness;
+import dev.sttbench.gateway.RawWebSocketClient;
+import dev.sttbench.gateway.Pcm;
 import com.github.cliftonlabs.json_simple.JsonObject;
 import dev.sttbench.sim.InferenceSimulator;
 import org.junit.jupiter.api.AfterAll;
@@ -11,12 +14,12 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
-import static dev.sttbench.netty.RawWebSocketClient.BINARY;
-import static dev.sttbench.netty.RawWebSocketClient.CLOSE;
-import static dev.sttbench.netty.RawWebSocketClient.CONTINUATION;
-import static dev.sttbench.netty.RawWebSocketClient.PING;
-import static dev.sttbench.netty.RawWebSocketClient.PONG;
-import static dev.sttbench.netty.RawWebSocketClient.TEXT;
+import static dev.sttbench.gateway.RawWebSocketClient.BINARY;
+import static dev.sttbench.gateway.RawWebSocketClient.CLOSE;
+import static dev.sttbench.gateway.RawWebSocketClient.CONTINUATION;
+import static dev.sttbench.gateway.RawWebSocketClient.PING;
+import static dev.sttbench.gateway.RawWebSocketClient.PONG;
+import static dev.sttbench.gateway.RawWebSocketClient.TEXT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,7 +37,7 @@ class GatewayProtocolTest
     static void start()
     {
         simulator = Harness.simulator();
-        gateway = Harness.gateway(simulator.port(), "FLUSH_PHASE_JITTER_MS", "0");
+        gateway = NettyHarness.gateway(simulator.port(), "FLUSH_PHASE_JITTER_MS", "0");
     }
 
     @AfterAll
@@ -95,11 +98,11 @@ class GatewayProtocolTest
     @Test
     void anIncompleteHeadIsAnsweredWith408() throws Exception
     {
-        try (NettyGateway quick = Harness.gateway(simulator.port(), "REQUEST_HEAD_TIMEOUT_MS", "300");
+        try (NettyGateway quick = NettyHarness.gateway(simulator.port(), "REQUEST_HEAD_TIMEOUT_MS", "300");
             RawWebSocketClient client = RawWebSocketClient.connect(quick.port()))
         {
             assertTrue(client.request("\r\n\r\nGET /health HTTP/1.1\r\n").startsWith("HTTP/1.1 408"));
-            assertEquals(1, Harness.metric(quick, "gateway_request_head_timeouts_total"));
+            assertEquals(1, NettyHarness.metric(quick, "gateway_request_head_timeouts_total"));
         }
     }
 
@@ -255,14 +258,14 @@ class GatewayProtocolTest
     @Test
     void upgradesPastMaxSessionsGet503() throws Exception
     {
-        try (NettyGateway small = Harness.gateway(simulator.port(), "MAX_SESSIONS", "2", "WORKER_THREADS", "1");
+        try (NettyGateway small = NettyHarness.gateway(simulator.port(), "MAX_SESSIONS", "2", "WORKER_THREADS", "1");
             RawWebSocketClient kept = RawWebSocketClient.upgrade(small.port());
             RawWebSocketClient third = RawWebSocketClient.connect(small.port()))
         {
             final RawWebSocketClient closed = RawWebSocketClient.upgrade(small.port());
             assertTrue(third.request(upgradeRequest("Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n" +
                 "Sec-WebSocket-Version: 13\r\n")).startsWith("HTTP/1.1 503"));
-            assertEquals(1, Harness.metric(small, "gateway_upgrades_rejected_total"));
+            assertEquals(1, NettyHarness.metric(small, "gateway_upgrades_rejected_total"));
             closed.close();
             assertTrue(upgradeSoon(small.port()), "a closed session's slot is reused");
             kept.sendStart();
@@ -276,7 +279,7 @@ class GatewayProtocolTest
     @Test
     void maxSessionsIsExactWhateverTheLoopsConnectionsLandOn() throws Exception
     {
-        try (NettyGateway capped = Harness.gateway(simulator.port(), "MAX_SESSIONS", "5", "WORKER_THREADS", "2"))
+        try (NettyGateway capped = NettyHarness.gateway(simulator.port(), "MAX_SESSIONS", "5", "WORKER_THREADS", "2"))
         {
             for (int round = 0; round < 8; round++)
             {

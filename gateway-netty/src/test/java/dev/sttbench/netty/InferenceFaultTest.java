@@ -1,5 +1,8 @@
 package dev.sttbench.netty;
 
+import dev.sttbench.gateway.Harness;
+import dev.sttbench.gateway.Stream;
+import dev.sttbench.gateway.RawWebSocketClient;
 import com.github.cliftonlabs.json_simple.JsonObject;
 import dev.sttbench.sim.InferenceSimulator;
 import dev.sttbench.sim.server.Transport;
@@ -21,7 +24,7 @@ class InferenceFaultTest
     void everyFaultIsOneErrorFrameWithItsStageKindAndRetryable() throws Exception
     {
         try (ScriptedService service = new ScriptedService();
-            NettyGateway gateway = Harness.gateway(service.port(), "INFERENCE_TIMEOUT_MS", "500",
+            NettyGateway gateway = NettyHarness.gateway(service.port(), "INFERENCE_TIMEOUT_MS", "500",
                 "FLUSH_INTERVAL_MS", "300", "FLUSH_PHASE_JITTER_MS", "0"))
         {
             service.script.add(body -> new ScriptedService.Reply(503, "busy", 0));
@@ -46,8 +49,8 @@ class InferenceFaultTest
                 assertEquals("partial", stream.next(5_000).get("type"));
                 assertEquals("partial", stream.next(5_000).get("type"));
             }
-            assertEquals(1, Harness.metric(gateway, "gateway_error_frames_total{kind=\"timeout\"}"));
-            assertEquals(2, Harness.metric(gateway, "gateway_error_frames_total{kind=\"parse_error\"}"));
+            assertEquals(1, NettyHarness.metric(gateway, "gateway_error_frames_total{kind=\"timeout\"}"));
+            assertEquals(2, NettyHarness.metric(gateway, "gateway_error_frames_total{kind=\"parse_error\"}"));
         }
     }
 
@@ -55,7 +58,7 @@ class InferenceFaultTest
     void inferenceDownGivesConnectionResetsThenPartialsOnceItIsBack() throws Exception
     {
         final int port = Harness.freePort();
-        try (NettyGateway gateway = Harness.gateway(port, "FLUSH_INTERVAL_MS", "300", "FLUSH_PHASE_JITTER_MS", "0");
+        try (NettyGateway gateway = NettyHarness.gateway(port, "FLUSH_INTERVAL_MS", "300", "FLUSH_PHASE_JITTER_MS", "0");
             Stream stream = new Stream(gateway.port(), 5))
         {
             final JsonObject error = stream.next(5_000);
@@ -71,7 +74,7 @@ class InferenceFaultTest
                 assertEquals("partial", stream.next(5_000).get("type"));
                 assertEquals(0, simulator.metrics().requests(Transport.HTTP_1_1));
             }
-            assertTrue(Harness.metric(gateway, "gateway_inference_connect_failures_total") >= 1);
+            assertTrue(NettyHarness.metric(gateway, "gateway_inference_connect_failures_total") >= 1);
         }
     }
 
@@ -80,18 +83,18 @@ class InferenceFaultTest
     void aClientLeavingWithABatchOutFreesItsSlotAtOnce() throws Exception
     {
         try (ScriptedService service = new ScriptedService();
-            NettyGateway gateway = Harness.gateway(service.port(), "MAX_SESSIONS", "1", "WORKER_THREADS", "1",
+            NettyGateway gateway = NettyHarness.gateway(service.port(), "MAX_SESSIONS", "1", "WORKER_THREADS", "1",
                 "INFERENCE_TIMEOUT_MS", "5000", "FLUSH_INTERVAL_MS", "300", "FLUSH_PHASE_JITTER_MS", "0"))
         {
             service.script.add(body -> new ScriptedService.Reply(200, ScriptedService.correct(body).body(), 30_000));
             try (Stream stream = new Stream(gateway.port(), 3))
             {
                 final long deadline = System.nanoTime() + 5_000_000_000L;
-                while (0 == Harness.metric(gateway, "gateway_inference_requests_in_flight") && System.nanoTime() < deadline)
+                while (0 == NettyHarness.metric(gateway, "gateway_inference_requests_in_flight") && System.nanoTime() < deadline)
                 {
                     Thread.sleep(10);
                 }
-                assertEquals(1, Harness.metric(gateway, "gateway_inference_requests_in_flight"));
+                assertEquals(1, NettyHarness.metric(gateway, "gateway_inference_requests_in_flight"));
             }
             final long leftNanos = System.nanoTime();
             RawWebSocketClient next = null;
@@ -108,7 +111,7 @@ class InferenceFaultTest
             }
             assertNotNull(next, "the slot was still held 2 s after its client left");
             next.close();
-            assertEquals(0, Harness.metric(gateway, "gateway_inference_requests_in_flight"));
+            assertEquals(0, NettyHarness.metric(gateway, "gateway_inference_requests_in_flight"));
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.sttbench.netty;
 
+import dev.sttbench.gateway.Harness;
+import dev.sttbench.gateway.Stream;
 import com.github.cliftonlabs.json_simple.JsonObject;
 import dev.sttbench.sim.InferenceSimulator;
 import org.junit.jupiter.api.Test;
@@ -22,7 +24,7 @@ class InferenceStreamLimitTest
         try (InferenceSimulator simulator = Harness.simulator("MAX_CONCURRENT_STREAMS", "2",
             "MAX_REQUESTS_PER_CONNECTION", "7", "MODEL_DELAY_MS", "150", "MODEL_JITTER_SIGMA", "0",
             "MODEL_LONGTAIL_PROB", "0");
-            NettyGateway gateway = Harness.gateway(simulator.port(), "WORKER_THREADS", "1",
+            NettyGateway gateway = NettyHarness.gateway(simulator.port(), "WORKER_THREADS", "1",
                 "INFERENCE_CONNECTIONS_PER_LOOP", "2", "FLUSH_INTERVAL_MS", "300", "FLUSH_PHASE_JITTER_MS", "0"))
         {
             final List<Stream> streams = new ArrayList<>();
@@ -47,9 +49,9 @@ class InferenceStreamLimitTest
             }
             for (final Protocol.ErrorKind kind : Protocol.ErrorKind.values())
             {
-                assertEquals(0, Harness.metric(gateway, "gateway_error_frames_total{kind=\"" + kind.kind + "\"}"), kind.kind);
+                assertEquals(0, NettyHarness.metric(gateway, "gateway_error_frames_total{kind=\"" + kind.kind + "\"}"), kind.kind);
             }
-            assertTrue(Harness.metric(gateway, "gateway_inference_connections") <= 2, gateway.metricsText());
+            assertTrue(NettyHarness.metric(gateway, "gateway_inference_connections") <= 2, gateway.metricsText());
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.sttbench.netty;
 
+import dev.sttbench.gateway.Pcm;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;

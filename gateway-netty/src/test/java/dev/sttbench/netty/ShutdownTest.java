@@ -1,5 +1,9 @@
 package dev.sttbench.netty;
 
+import dev.sttbench.gateway.Harness;
+import dev.sttbench.gateway.Stream;
+import dev.sttbench.gateway.RawWebSocketClient;
+import dev.sttbench.gateway.Pcm;
 import com.github.cliftonlabs.json_simple.JsonObject;
 import dev.sttbench.sim.InferenceSimulator;
 import org.junit.jupiter.api.Test;
@@ -28,10 +32,10 @@ class ShutdownTest
         try (InferenceSimulator simulator = Harness.simulator("MODEL_DELAY_MS", "700", "MODEL_JITTER_SIGMA", "0",
             "MODEL_LONGTAIL_PROB", "0", "MODEL_BATCH_WAIT_MAX_MS", "0"))
         {
-            final NettyGateway gateway = Harness.gateway(simulator.port(), "FLUSH_PHASE_JITTER_MS", "0");
+            final NettyGateway gateway = NettyHarness.gateway(simulator.port(), "FLUSH_PHASE_JITTER_MS", "0");
             try (Stream stream = new Stream(gateway.port(), 2))
             {
-                while (0 == Harness.metric(gateway, "gateway_inference_requests_in_flight"))
+                while (0 == NettyHarness.metric(gateway, "gateway_inference_requests_in_flight"))
                 {
                     Thread.sleep(10);
                 }
@@ -54,7 +58,7 @@ class ShutdownTest
         try (InferenceSimulator simulator = Harness.simulator("MODEL_DELAY_MS", "20"))
         {
             // No flush falls in the test: everything sent waits in the gateway when the drain starts.
-            final NettyGateway gateway = Harness.gateway(simulator.port(), "FLUSH_INTERVAL_MS", "600000",
+            final NettyGateway gateway = NettyHarness.gateway(simulator.port(), "FLUSH_INTERVAL_MS", "600000",
                 "FLUSH_PHASE_JITTER_MS", "600000");
             try (RawWebSocketClient client = RawWebSocketClient.upgrade(gateway.port()))
             {

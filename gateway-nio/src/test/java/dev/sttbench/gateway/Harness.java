@@ -25,13 +25,13 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /** Starts simulators and gateways on ephemeral ports and speaks to them. */
-final class Harness
+public final class Harness
 {
     private Harness()
     {
     }
 
-    static Map<String, String> env(final String... keyValues)
+    public static Map<String, String> env(final String... keyValues)
     {
         final Map<String, String> env = new HashMap<>();
         for (int i = 0; i < keyValues.length; i += 2)
@@ -41,7 +41,7 @@ final class Harness
         return env;
     }
 
-    static InferenceSimulator simulator(final String... keyValues)
+    public static InferenceSimulator simulator(final String... keyValues)
     {
         final Map<String, String> env = env(keyValues);
         env.putIfAbsent("PORT", "0");
@@ -49,7 +49,7 @@ final class Harness
         return InferenceSimulator.start(SimConfig.fromEnv(env));
     }
 
-    static Gateway gateway(final int inferencePort, final String... keyValues)
+    public static Gateway gateway(final int inferencePort, final String... keyValues)
     {
         final Map<String, String> env = env(keyValues);
         env.putIfAbsent("PORT", "0");
@@ -60,7 +60,7 @@ final class Harness
     }
 
     /** A port nothing listens on right now. */
-    static int freePort() throws IOException
+    public static int freePort() throws IOException
     {
         try (ServerSocket socket = new ServerSocket(0))
         {
@@ -68,7 +68,7 @@ final class Harness
         }
     }
 
-    static JsonObject json(final String text)
+    public static JsonObject json(final String text)
     {
         try
         {
@@ -80,12 +80,12 @@ final class Harness
         }
     }
 
-    static long longOf(final JsonObject object, final String key)
+    public static long longOf(final JsonObject object, final String key)
     {
         return ((Number)object.get(key)).longValue();
     }
 
-    static HttpResponse<String> httpGet(final int port, final String path) throws IOException, InterruptedException
+    public static HttpResponse<String> httpGet(final int port, final String path) throws IOException, InterruptedException
     {
         try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build())
         {
@@ -95,48 +95,54 @@ final class Harness
     }
 
     /** A gauge or counter value from the gateway's /metrics text. */
-    static long metric(final Gateway gateway, final String series)
+    public static long metric(final Gateway gateway, final String series)
     {
-        for (final String line : gateway.metricsText().split("\n"))
+        return metric(gateway.metricsText(), series);
+    }
+
+    /** A gauge or counter value from a /metrics text, of whichever gateway wrote it. */
+    public static long metric(final String metricsText, final String series)
+    {
+        for (final String line : metricsText.split("\n"))
         {
             if (line.startsWith(series + " "))
             {
                 return (long)Double.parseDouble(line.substring(series.length() + 1));
             }
         }
-        throw new AssertionError("no series " + series + " in\n" + gateway.metricsText());
+        throw new AssertionError("no series " + series + " in\n" + metricsText);
     }
 
-    record Received(String text, long nanos)
+    public record Received(String text, long nanos)
     {
     }
 
     /** {@code java.net.http.WebSocket}: an independent client for the happy path. */
-    static final class JdkClient implements WebSocket.Listener, AutoCloseable
+    public static final class JdkClient implements WebSocket.Listener, AutoCloseable
     {
-        final BlockingQueue<Received> messages = new LinkedBlockingQueue<>();
-        final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
+        public final BlockingQueue<Received> messages = new LinkedBlockingQueue<>();
+        public final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
         private final StringBuilder text = new StringBuilder();
         private final HttpClient http = HttpClient.newHttpClient();
         final WebSocket socket;
 
-        JdkClient(final int port)
+        public JdkClient(final int port)
         {
             socket = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
                 .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws/stt"), this).join();
         }
 
-        void start()
+        public void start()
         {
             socket.sendText("{\"type\":\"start\",\"session\":\"test\"}", true).join();
         }
 
-        void sendFrame(final byte[] frame)
+        public void sendFrame(final byte[] frame)
         {
             socket.sendBinary(ByteBuffer.wrap(frame), true).join();
         }
 
-        Received next(final long timeoutMs) throws InterruptedException
+        public Received next(final long timeoutMs) throws InterruptedException
         {
             final Received received = messages.poll(timeoutMs, TimeUnit.MILLISECONDS);
             if (null == received)

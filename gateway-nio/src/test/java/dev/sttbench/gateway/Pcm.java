@@ -3,15 +3,15 @@ package dev.sttbench.gateway;
 import java.util.List;
 
 /** PROTOCOL.md §3 reference PCM and the §2 deterministic stub, to check partials independently of the service. */
-final class Pcm
+public final class Pcm
 {
-    static final int FRAME_BYTES = 640;
+    public static final int FRAME_BYTES = 640;
     private static final int SAMPLES_PER_FRAME = 320;
     private static final List<String> POOL = List.of("the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog",
         "hello", "world", "yes", "no", "okay", "right", "left", "stop", "go", "wait", "ready", "done", "again",
         "now", "later", "never");
 
-    record Stub(double rms, long zeroCrossings, long checksum, long samples, String transcript, long audioBytes)
+    public record Stub(double rms, long zeroCrossings, long checksum, long samples, String transcript, long audioBytes)
     {
     }
 
@@ -19,7 +19,7 @@ final class Pcm
     {
     }
 
-    static byte[] frame(final long sessionId, final long seq)
+    public static byte[] frame(final long sessionId, final long seq)
     {
         final byte[] frame = new byte[FRAME_BYTES];
         for (int k = 0; k < SAMPLES_PER_FRAME; k++)
@@ -31,7 +31,7 @@ final class Pcm
         return frame;
     }
 
-    static byte[] frames(final long sessionId, final long firstSeq, final long lastSeq)
+    public static byte[] frames(final long sessionId, final long firstSeq, final long lastSeq)
     {
         final byte[] body = new byte[(int)(lastSeq - firstSeq + 1) * FRAME_BYTES];
         for (long seq = firstSeq; seq <= lastSeq; seq++)
@@ -41,7 +41,7 @@ final class Pcm
         return body;
     }
 
-    static Stub stub(final byte[] body, final int passes)
+    public static Stub stub(final byte[] body, final int passes)
     {
         long zeroCrossings = 0;
         long checksum = 2166136261L;

@@ -16,21 +16,21 @@ import java.util.concurrent.ThreadLocalRandom;
 /** A deliberately low-level WebSocket client for tests: any frame bits, any split, raw reads. */
 public final class RawWebSocketClient implements AutoCloseable
 {
-    static final int TEXT = 0x1;
-    static final int BINARY = 0x2;
-    static final int CONTINUATION = 0x0;
-    static final int CLOSE = 0x8;
-    static final int PING = 0x9;
-    static final int PONG = 0xA;
+    public static final int TEXT = 0x1;
+    public static final int BINARY = 0x2;
+    public static final int CONTINUATION = 0x0;
+    public static final int CLOSE = 0x8;
+    public static final int PING = 0x9;
+    public static final int PONG = 0xA;
 
-    record Frame(int opcode, boolean fin, byte[] payload)
+    public record Frame(int opcode, boolean fin, byte[] payload)
     {
-        String text()
+        public String text()
         {
             return new String(payload, StandardCharsets.UTF_8);
         }
 
-        int closeCode()
+        public int closeCode()
         {
             return payload.length >= 2 ? ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF) : -1;
         }
@@ -48,7 +48,7 @@ public final class RawWebSocketClient implements AutoCloseable
     }
 
     /** Open a TCP connection without any handshake. */
-    static RawWebSocketClient connect(final int port) throws IOException
+    public static RawWebSocketClient connect(final int port) throws IOException
     {
         final Socket socket = new Socket();
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
@@ -58,7 +58,7 @@ public final class RawWebSocketClient implements AutoCloseable
     }
 
     /** Connect and complete a valid upgrade to /ws/stt. */
-    static RawWebSocketClient upgrade(final int port) throws IOException
+    public static RawWebSocketClient upgrade(final int port) throws IOException
     {
         final RawWebSocketClient client = connect(port);
         final String status = client.request("GET /ws/stt HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n" +
@@ -73,14 +73,14 @@ public final class RawWebSocketClient implements AutoCloseable
     }
 
     /** Send a raw request and return the response head. */
-    String request(final String request) throws IOException
+    public String request(final String request) throws IOException
     {
         out.write(request.getBytes(StandardCharsets.US_ASCII));
         out.flush();
         return readHead();
     }
 
-    String readHead() throws IOException
+    public String readHead() throws IOException
     {
         final ByteArrayOutputStream head = new ByteArrayOutputStream();
         int matched = 0;
@@ -98,7 +98,7 @@ public final class RawWebSocketClient implements AutoCloseable
     }
 
     /** Read whatever the server sends until it closes; the body of a plain HTTP response. */
-    String readToEnd() throws IOException
+    public String readToEnd() throws IOException
     {
         return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
@@ -142,34 +142,34 @@ public final class RawWebSocketClient implements AutoCloseable
         return frame.toByteArray();
     }
 
-    static byte[] frame(final int opcode, final boolean fin, final byte[] payload)
+    public static byte[] frame(final int opcode, final boolean fin, final byte[] payload)
     {
         return encode((fin ? 0x80 : 0) | opcode, true, payload);
     }
 
-    void sendRaw(final byte[] bytes) throws IOException
+    public void sendRaw(final byte[] bytes) throws IOException
     {
         out.write(bytes);
         out.flush();
     }
 
-    void send(final int opcode, final boolean fin, final byte[] payload) throws IOException
+    public void send(final int opcode, final boolean fin, final byte[] payload) throws IOException
     {
         sendRaw(frame(opcode, fin, payload));
     }
 
-    void sendText(final String text) throws IOException
+    public void sendText(final String text) throws IOException
     {
         send(TEXT, true, text.getBytes(StandardCharsets.UTF_8));
     }
 
-    void sendStart() throws IOException
+    public void sendStart() throws IOException
     {
         sendText("{\"type\":\"start\"}");
     }
 
     /** Read one server frame (server frames are never masked). */
-    Frame readFrame() throws IOException
+    public Frame readFrame() throws IOException
     {
         final int b0 = in.readUnsignedByte();
         final int b1 = in.readUnsignedByte();
@@ -192,7 +192,7 @@ public final class RawWebSocketClient implements AutoCloseable
     }
 
     /** Read frames until a close frame and return its code; -1 if the socket closed first. */
-    int awaitCloseCode() throws IOException
+    public int awaitCloseCode() throws IOException
     {
         try
         {
@@ -212,7 +212,7 @@ public final class RawWebSocketClient implements AutoCloseable
     }
 
     /** True when the server closes the TCP connection (EOF or reset) within the socket timeout. */
-    boolean awaitEndOfStream() throws IOException
+    public boolean awaitEndOfStream() throws IOException
     {
         final InputStream raw = socket.getInputStream();
         try
@@ -233,7 +233,7 @@ public final class RawWebSocketClient implements AutoCloseable
         }
     }
 
-    void soTimeout(final int millis) throws IOException
+    public void soTimeout(final int millis) throws IOException
     {
         socket.setSoTimeout(millis);
     }

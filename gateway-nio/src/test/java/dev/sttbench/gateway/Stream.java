@@ -13,20 +13,20 @@ import java.util.concurrent.atomic.AtomicLong;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** A JDK WebSocket session streaming reference frames at 50/s, and checks on what comes back. */
-final class Stream implements AutoCloseable
+public final class Stream implements AutoCloseable
 {
-    static final Set<String> ERROR_KEYS = Set.of("type", "stage", "kind", "message", "oldest_frame_seq",
+    public static final Set<String> ERROR_KEYS = Set.of("type", "stage", "kind", "message", "oldest_frame_seq",
         "newest_frame_seq", "frames", "audio_bytes", "oldest_age_ms", "newest_age_ms", "flush_lateness_ms",
         "inference_elapsed_ms", "inflight_gateway_batches", "gateway_buffer_frames", "inference_status",
         "retryable");
 
-    final Harness.JdkClient client;
+    public final Harness.JdkClient client;
     private final ScheduledExecutorService sender = Executors.newSingleThreadScheduledExecutor();
     private final AtomicLong sent = new AtomicLong();
     private final long sessionId;
     private long expectedOldest = 1;
 
-    Stream(final int port, final long sessionId)
+    public Stream(final int port, final long sessionId)
     {
         this.sessionId = sessionId;
         client = new Harness.JdkClient(port);
@@ -35,12 +35,12 @@ final class Stream implements AutoCloseable
             0, 20, TimeUnit.MILLISECONDS);
     }
 
-    long framesSent()
+    public long framesSent()
     {
         return sent.get();
     }
 
-    void stopSending()
+    public void stopSending()
     {
         sender.shutdown();
         try
@@ -57,7 +57,7 @@ final class Stream implements AutoCloseable
      * The next partial or error, checked: its seq range starts right after the previous message's, partials
      * carry the stub's values for exactly those frames, errors have exactly the §1 keys.
      */
-    JsonObject next(final long timeoutMs) throws InterruptedException
+    public JsonObject next(final long timeoutMs) throws InterruptedException
     {
         final String text = client.next(timeoutMs).text();
         final JsonObject message = Harness.json(text);
@@ -81,7 +81,7 @@ final class Stream implements AutoCloseable
     }
 
     /** Messages until one of type {@code type} with kind {@code kind} (null: any partial). */
-    List<JsonObject> until(final String kind, final long timeoutMs) throws InterruptedException
+    public List<JsonObject> until(final String kind, final long timeoutMs) throws InterruptedException
     {
         final List<JsonObject> seen = new ArrayList<>();
         final long deadline = System.nanoTime() + timeoutMs * 1_000_000;
