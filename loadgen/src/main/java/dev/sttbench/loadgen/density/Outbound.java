@@ -4,6 +4,7 @@ import static dev.sttbench.loadgen.net.WebSocketClientCodec.MASKED_HEADER_16_BYT
 import static dev.sttbench.loadgen.net.WebSocketClientCodec.MASK_KEY_OFFSET_16;
 
 import dev.sttbench.loadgen.audio.Pcm;
+import dev.sttbench.loadgen.net.MaskKeys;
 import dev.sttbench.loadgen.net.WebSocketClientCodec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -24,10 +25,10 @@ final class Outbound {
     private static final byte[] START_MESSAGE = "{\"type\":\"start\"}".getBytes(StandardCharsets.US_ASCII);
 
     private final ByteBuffer scratch = ByteBuffer.allocateDirect(SCRATCH_BYTES);
-    private long maskState;
+    private final MaskKeys maskKeys;
 
     Outbound(long seed) {
-        this.maskState = seed | 1;
+        this.maskKeys = new MaskKeys(seed);
     }
 
     /** The upgrade request; queued if need be. */
@@ -44,7 +45,7 @@ final class Outbound {
     /** A masked control (or small text) frame carrying {@code payload}; queued if need be. */
     void control(Connection c, int opcode, byte[] payload) throws IOException {
         scratch.clear();
-        WebSocketClientCodec.encodeMasked(scratch, opcode, nextMask(), payload);
+        WebSocketClientCodec.encodeMasked(scratch, opcode, maskKeys.next(), payload);
         send(c, false);
     }
 
@@ -59,7 +60,7 @@ final class Outbound {
         }
         scratch.clear();
         WebSocketClientCodec.writeMaskedBinaryHeader16(scratch, 0, Pcm.FRAME_BYTES);
-        int mask = nextMask();
+        int mask = maskKeys.next();
         // The key's wire bytes are mask in little-endian order, as Pcm masks the payload with them.
         scratch.putInt(MASK_KEY_OFFSET_16, Integer.reverseBytes(mask));
         Pcm.writeMaskedFrame(c.id, seq, mask, scratch, MASKED_HEADER_16_BYTES);
@@ -95,15 +96,5 @@ final class Outbound {
         }
         c.outbound = null;
         c.key.interestOps(SelectionKey.OP_READ);
-    }
-
-    /** xorshift64*: masking keys need to be unpredictable to intermediaries, not cryptographic. */
-    private int nextMask() {
-        long x = maskState;
-        x ^= x >>> 12;
-        x ^= x << 25;
-        x ^= x >>> 27;
-        maskState = x;
-        return (int) ((x * 0x2545F4914F6CDD1DL) >>> 32);
     }
 }

@@ -17,11 +17,10 @@ final class MaskedFrames {
     private static final int CONTROL_BUFFER_BYTES = 256;
 
     private final ByteBuffer control = ByteBuffer.allocate(CONTROL_BUFFER_BYTES);
-    private long maskState;
+    private final MaskKeys maskKeys;
 
-    /** @param seed any value; the xorshift state must not be 0, hence the low bit */
     MaskedFrames(long seed) {
-        this.maskState = seed | 1;
+        this.maskKeys = new MaskKeys(seed);
     }
 
     /** Writes the part of an audio frame header that never changes at {@code at} (the key follows per frame). */
@@ -34,7 +33,7 @@ final class MaskedFrames {
      * ({@code sessionId}, {@code seq}) masked with it.
      */
     void writeAudio(ByteBuffer dst, int at, int sessionId, long seq) {
-        int mask = nextMask();
+        int mask = maskKeys.next();
         dst.putInt(at + MASK_KEY_OFFSET_16, mask);
         Pcm.writeMaskedFrame(sessionId, seq, mask, dst, at + MASKED_HEADER_16_BYTES);
     }
@@ -42,17 +41,7 @@ final class MaskedFrames {
     /** A final masked control or text frame carrying {@code payload}, in the scratch buffer, ready to write. */
     ByteBuffer control(int opcode, byte[] payload) {
         control.clear();
-        WebSocketClientCodec.encodeMasked(control, opcode, nextMask(), payload);
+        WebSocketClientCodec.encodeMasked(control, opcode, maskKeys.next(), payload);
         return control.flip();
-    }
-
-    /** xorshift64*: a masking key costs a few shifts, not a SecureRandom call. */
-    private int nextMask() {
-        long x = maskState;
-        x ^= x >>> 12;
-        x ^= x << 25;
-        x ^= x >>> 27;
-        maskState = x;
-        return (int) ((x * 0x2545F4914F6CDD1DL) >>> 32);
     }
 }
