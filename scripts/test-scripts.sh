@@ -49,6 +49,15 @@ survivors() {
 }
 
 # The cgroup directory recorded in run.env $1, if the run had one.
+# Waits (at most 60 s) until the run writing RUN_ENV has recorded KEY (e.g. loadgen_pid: its load started),
+# or PID is gone.
+await_recorded() {
+  local key=$1 run_env=$2 pid=$3 deadline=$((SECONDS + 60))
+  until grep -q "^$key=" "$run_env" 2>/dev/null || ((SECONDS >= deadline)) || ! kill -0 "$pid" 2>/dev/null; do
+    sleep 0.2
+  done
+}
+
 cgroup_of() { sed -n 's/^cgroup=v[12] \([^ ]*\).*/\1/p' "$1" | tail -n 1; }
 
 # The plain closing line CI reads: "N passed, N failed"; exits non-zero on any failure.
@@ -99,10 +108,7 @@ density_tests() {
   local stopped="$results/stopped" density_pid
   env "${density_env[@]}" CONNECTIONS=50 HOLD=60 OUT_DIR="$stopped" scripts/density.sh >/dev/null 2>"$TMP/density-stopped.err" &
   density_pid=$!
-  local deadline=$((SECONDS + 60))
-  until grep -q '^open_seen_ms=' "$stopped/run.env" 2>/dev/null || ((SECONDS >= deadline)) || ! kill -0 "$density_pid" 2>/dev/null; do
-    sleep 0.2
-  done
+  await_recorded open_seen_ms "$stopped/run.env" "$density_pid"
   kill -TERM "$density_pid" 2>/dev/null || true
   rc=0
   wait "$density_pid" || rc=$?
@@ -188,13 +194,10 @@ pod_tests() {
   if [[ -z $left ]]; then pass "POD=1 leaves no process, namespace, veth, bridge or cgroup"; else fail "POD=1 left: $left"; fi
 
   # SIGTERM mid-load (Ctrl-C takes the same trap): exit 143, every process, namespace, veth and cgroup gone.
-  local stopped="$results/stopped" bench_pid deadline
+  local stopped="$results/stopped" bench_pid
   env "${pod_env[@]}" MEASURE=60 OUT_DIR="$stopped" scripts/bench.sh >/dev/null 2>"$TMP/pod-stopped.err" &
   bench_pid=$!
-  deadline=$((SECONDS + 60))
-  until grep -q '^loadgen_pid=' "$stopped/run.env" 2>/dev/null || ((SECONDS >= deadline)) || ! kill -0 "$bench_pid" 2>/dev/null; do
-    sleep 0.2
-  done
+  await_recorded loadgen_pid "$stopped/run.env" "$bench_pid"
   sleep 1
   kill -TERM "$bench_pid" 2>/dev/null || true
   rc=0
@@ -209,10 +212,7 @@ pod_tests() {
   local oom="$results/oom" memcg
   env "${pod_env[@]}" GATEWAY_MEMORY_LIMIT_MB=160 OUT_DIR="$oom" scripts/bench.sh >"$TMP/pod-oom.out" 2>"$TMP/pod-oom.err" &
   bench_pid=$!
-  deadline=$((SECONDS + 60))
-  until grep -q '^loadgen_pid=' "$oom/run.env" 2>/dev/null || ((SECONDS >= deadline)) || ! kill -0 "$bench_pid" 2>/dev/null; do
-    sleep 0.2
-  done
+  await_recorded loadgen_pid "$oom/run.env" "$bench_pid"
   sleep 1
   memcg=$("$SCRIPTS_DIR/pod.sh" cgroup "$bridge" gateway memory)
   # shellcheck disable=SC2016  # expanded by the filler's shell
@@ -334,10 +334,7 @@ else fail "an unpinned loadgen got $(grep '^loadgen_rt_priority=' "$point/run.en
 stopped="$TMP/results/stopped"
 env "${smoke_env[@]}" MEASURE=60 OUT_DIR="$stopped" scripts/bench.sh >"$TMP/stopped.out" 2>"$TMP/stopped.err" &
 bench_pid=$!
-deadline=$((SECONDS + 60))
-until grep -q '^loadgen_pid=' "$stopped/run.env" 2>/dev/null || ((SECONDS >= deadline)) || ! kill -0 "$bench_pid" 2>/dev/null; do
-  sleep 0.2
-done
+await_recorded loadgen_pid "$stopped/run.env" "$bench_pid"
 sleep 1
 kill -TERM "$bench_pid" 2>/dev/null || true
 rc=0
@@ -354,10 +351,7 @@ env "${smoke_env[@]}" MEASURE=60 POINTS=10 STEP=10 LADDER_DIR="$stopped_ladder" 
   >"$TMP/stopped-ladder.out" 2>"$TMP/stopped-ladder.err" &
 ladder_pid=$!
 stopped_point="$stopped_ladder/points/10-1"
-deadline=$((SECONDS + 60))
-until grep -q '^loadgen_pid=' "$stopped_point/run.env" 2>/dev/null || ((SECONDS >= deadline)) || ! kill -0 "$ladder_pid" 2>/dev/null; do
-  sleep 0.2
-done
+await_recorded loadgen_pid "$stopped_point/run.env" "$ladder_pid"
 sleep 1
 signalled=$SECONDS
 kill -TERM "$ladder_pid" 2>/dev/null || true
