@@ -88,7 +88,7 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
         return null != ring && ring.pending() > 0;
     }
 
-    /** The session's ticks stopped while it was quiet: its next flush is the first on its grid after now. */
+    /** Ticks stopped (a quiet session) or ran late: the next flush is the first on its grid after now. */
     public void skipMissedFlushes(final long nowNanos)
     {
         if (flushDeadlineNanos <= nowNanos)
@@ -153,12 +153,8 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
     public void onFlushDue(final long nowNanos)
     {
         final long latenessNanos = nowNanos - flushDeadlineNanos;
-        long next = flushDeadlineNanos + loop.flushIntervalNanos;
-        while (next <= nowNanos)
-        {
-            next += loop.flushIntervalNanos;
-        }
-        flushDeadlineNanos = next;
+        flushDeadlineNanos += loop.flushIntervalNanos;
+        skipMissedFlushes(nowNanos);
         if (closed || loop.draining)
         {
             return;

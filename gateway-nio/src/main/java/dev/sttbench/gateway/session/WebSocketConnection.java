@@ -116,8 +116,7 @@ public final class WebSocketConnection implements FrameHandler, AudioSession.Out
         final long read = readAvailable(nowNanos);
         if (quiet && read > 0 && STREAMING == state)
         {
-            quiet = false;
-            loop.metrics.add(LoopMetrics.QUIET_SESSIONS, -1);
+            leaveQuiet();
             audio.skipMissedFlushes(nowNanos);
             scheduleTick(nowNanos, nowNanos);
             updateInterest();
