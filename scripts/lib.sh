@@ -439,7 +439,7 @@ pod_verdict() {
       if (v["pod_gateway_memory_limit_bytes"] == "")
         print "pod: no memory limit on the gateway (GATEWAY_MEMORY_LIMIT_MB empty)"
       else if (kills > 0)
-        printf "OOM: the kernel killed the gateway %d time(s) under its %s MiB memory limit (peak %.1f MiB, exit status %s)\n", kills, limit, peak, v["pod_gateway_exit"]
+        printf "OOM: the kernel killed the gateway under its %s MiB memory limit (OOM kills in its pod: %d, peak %.1f MiB, exit status %s)\n", limit, kills, peak, v["pod_gateway_exit"]
       else
         printf "pod: gateway memory peak %.1f MiB of a %s MiB limit, no OOM kill\n", peak, (limit == "" ? "unlimited" : limit)
     }' "$RUN_ENV"
