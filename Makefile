@@ -79,7 +79,7 @@ compare: build ## two reports side by side: make compare A=results/x B=results/y
 density: build ## density gate: make density CONNECTIONS=N [STREAMING=M] [FRAME_INTERVAL_MS=F] [RSS_BUDGET_MB=B] [HOLD=S] [RATE=R]: gateway RSS per connection held; exit 0 pass, 2 over budget, 3 session errors (scripts/density.sh)
 	scripts/density.sh
 
-compare-ports: build ## gateway-nio vs its Netty port at the same bench points: make compare-ports [POINTS="1000 2000"] (scripts/compare-ports.sh)
+compare-ports: build ## gateway-nio vs its Netty port, the same capacity ladder on each: make compare-ports [POINTS="500 1000 1500"] [STEP=125] (scripts/compare-ports.sh)
 	scripts/compare-ports.sh
 
 sidebyside: build ## C floor vs gateway-nio [vs OTHER_GATEWAY_CMD], each alone on one core: make sidebyside SESSIONS_LIST="1000 2000"

@@ -3,7 +3,8 @@
 #  1. shellcheck on every script (installed from Debian when missing);
 #  2. a smoke bench (20 sessions, 2 s warm-up, 5 s measured) that must pass the SLO and write every file;
 #  3. bench.sh stopped by SIGTERM mid-run leaves none of its processes (nor its cgroup) behind;
-#  4. a one-point ladder (run + confirmation), its report and plots, and compare.sh;
+#  4. a one-point ladder (run + confirmation), its report and plots, and compare.sh; compare-ports.sh's one-point
+#     ladders of gateway-nio and gateway-netty, their side-by-side report and index row;
 #  5. sidebyside.sh on the C floor server alone: one short point, its table and CSV, nothing left running;
 #  6. density.sh: 200 idle connections held 2 s pass with every file; an RSS budget of 1 MiB exits 2; SIGTERM
 #     mid-hold leaves nothing running; over the fd hard limit it refuses before starting anything, and with
@@ -398,6 +399,38 @@ for run_env in "$ladder"/points/*/run.env; do
   left=$(survivors "$run_env" "$ladder")
   [[ -z $left ]] || fail "ladder left running: $left"
 done
+
+# 4b. compare-ports.sh: the same one-point ladder on gateway-nio and gateway-netty, one report, one index row
+ports="$TMP/results/ports"
+rc=0
+env "${smoke_env[@]}" POINTS=10 STEP=10 WARMUP=1 MEASURE=2 RAMP=0 SPREAD=200 OUT_DIR="$ports" \
+  PORTS_INDEX="$TMP/results/ports.md" scripts/compare-ports.sh >"$TMP/ports.out" 2>"$TMP/ports.err" || rc=$?
+if ((rc == 0)); then pass "compare-ports exit 0"; else fail "compare-ports exited $rc"; tail -n 20 "$TMP/ports.err" >&2; fi
+if grep -q '^| gateway-nio (nio) | 10 | .* | 1.00 | no: a lower bound |' "$ports/report.md" 2>/dev/null \
+  && grep -q '^| gateway-netty (netty) | 10 | ' "$ports/report.md" \
+  && [[ $(grep -c '^| 10 | gateway-n[a-z]* ([a-z]*) | 1 | PASS | ' "$ports/report.md") == 2 ]] \
+  && grep -q '^## Ceilings' "$TMP/ports.out"; then
+  pass "compare-ports: both ladders confirmed 10 sessions, side by side with ratios, printed and written"
+else
+  fail "compare-ports report: $(grep '^| ' "$ports/report.md" 2>/dev/null | head -n 8)"
+fi
+for gateway in nio netty; do
+  runs=$(($(wc -l <"$ports/$gateway-ladder/points.csv" 2>/dev/null || echo 1) - 1))
+  if ((runs == 2)) && grep -q "^gateway=gateway-$gateway$" "$ports/$gateway-ladder/points/10-1/run.env"; then
+    pass "compare-ports: the $gateway ladder ran gateway-$gateway twice"
+  else
+    fail "compare-ports: the $gateway ladder ran $runs times ($(grep '^gateway=' "$ports/$gateway-ladder/points/10-1/run.env" 2>/dev/null))"
+  fi
+  for run_env in "$ports/$gateway-ladder"/points/*/run.env; do
+    left=$(survivors "$run_env" "$ports")
+    [[ -z $left ]] || fail "compare-ports left running: $left"
+  done
+done
+if grep -q '^| .* | nio 10, .*; netty 10, .*(1.00×) | 10: nio .*, netty .*× | ' "$TMP/results/ports.md" 2>/dev/null; then
+  pass "compare-ports appended its index row"
+else
+  fail "compare-ports index: $(tail -n 1 "$TMP/results/ports.md" 2>/dev/null)"
+fi
 
 # 5. sidebyside.sh, the C floor only (it builds tools/cfloor); fixed ports, since its servers get INFERENCE_URL
 # before bench.sh starts the simulator: two free ones below the ephemeral range.

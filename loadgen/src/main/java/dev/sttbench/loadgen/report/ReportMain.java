@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -14,6 +16,9 @@ import java.util.Locale;
  *   <li>{@code ladder-report LADDER_DIR LABEL}: writes LADDER_DIR/report.md, prints the ceiling sentence</li>
  *   <li>{@code plot --ladder LADDER_DIR}: {@link PlotCommand}</li>
  *   <li>{@code compare A B}: {@link CompareCommand}</li>
+ *   <li>{@code ports-report OUT_DIR BASELINE LABEL... [--index FILE --run TEXT]}: prints {@link PortsReport}'s
+ *       tables for the ladders OUT_DIR/LABEL-ladder, the first the baseline; with {@code --index}, appends the
+ *       run's row (labelled TEXT, linking OUT_DIR/report.md) to FILE</li>
  *   <li>{@code density RUN_DIR [--table FILE]}: writes RUN_DIR/report.md and density.png, appends the run's row to
  *       FILE (created with its header when missing), prints the verdict line and exits with the density gate's
  *       code ({@link DensityVerdict}: 0 pass, 2 over the RSS budget, 3 session errors); 1 when the run's files
@@ -37,10 +42,11 @@ public final class ReportMain {
             case "ladder-report" -> ladderReport(rest, out, err);
             case "plot" -> PlotCommand.run(rest, out, err);
             case "compare" -> CompareCommand.run(rest, out, err);
+            case "ports-report" -> portsReport(rest, out, err);
             case "density" -> density(rest, out, err);
             default -> {
                 err.println("usage: ReportMain report POINT_DIR | cost POINT_DIR | ladder-report LADDER_DIR LABEL"
-                        + " | plot --ladder LADDER_DIR | compare A B | density RUN_DIR [--table FILE]");
+                        + " | plot --ladder LADDER_DIR | compare A B | " + PORTS_USAGE + " | density RUN_DIR [--table FILE]");
                 yield 2;
             }
         };
@@ -105,6 +111,39 @@ public final class ReportMain {
             return verdict.exitCode();
         } catch (IOException | RuntimeException e) {
             err.println("density: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private static final String PORTS_USAGE = "ports-report OUT_DIR BASELINE LABEL... [--index FILE --run TEXT]";
+
+    private static int portsReport(String[] args, PrintStream out, PrintStream err) {
+        List<String> labels = new ArrayList<>(Arrays.asList(args));
+        Path index = null;
+        String run = null;
+        int option = labels.indexOf("--index");
+        if (option >= 0 && labels.size() == option + 4 && labels.get(option + 2).equals("--run")) {
+            index = Path.of(labels.get(option + 1));
+            run = labels.get(option + 3);
+            labels = labels.subList(0, option);
+        }
+        if (labels.size() < 3 || labels.stream().anyMatch(l -> l.startsWith("--"))) {
+            err.println("usage: " + PORTS_USAGE);
+            return 2;
+        }
+        try {
+            Path outDir = Path.of(labels.getFirst());
+            List<PortsReport.Port> ports = PortsReport.read(outDir, labels.subList(1, labels.size()));
+            out.print(PortsReport.render(ports));
+            if (index != null) {
+                Path report = outDir.toAbsolutePath().resolve(PointReport.FILE_NAME);
+                Path from = index.toAbsolutePath().getParent();
+                String link = "[" + outDir.toAbsolutePath().getFileName() + "](" + from.relativize(report) + ")";
+                PortsReport.appendIndexRow(index, PortsReport.indexRow(ports, run, link));
+            }
+            return 0;
+        } catch (IOException | RuntimeException e) {
+            err.println("ports-report: " + e.getMessage());
             return 1;
         }
     }

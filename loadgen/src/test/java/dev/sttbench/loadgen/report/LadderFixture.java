@@ -8,6 +8,10 @@ import java.nio.file.Path;
 final class LadderFixture {
     private final Path dir;
     private final StringBuilder index = new StringBuilder("sessions,attempt,exit_code,dir\n");
+    /** The gateway named in each run's run.env. */
+    String gateway = "gateway-nio";
+    /** Scales the gateway's CPU (and so its cost per frame) in every run written after it is set. */
+    double cpuFactor = 1;
 
     LadderFixture(Path dir) {
         this.dir = dir;
@@ -22,7 +26,8 @@ final class LadderFixture {
         point.newestP95 = 100 + sessions / 5.0;
         point.oldestP50 = 600 + sessions / 4.0;
         point.oldestP95 = 900 + sessions / 2.0;
-        point.gatewayTicksPerSecond = sessions / 20;
+        point.gatewayTicksPerSecond = Math.round(sessions / 20.0 * cpuFactor);
+        point.extraEnv = "gateway=" + gateway + "\n";
         point.verdict = pass ? "PASS" : "FAIL";
         point.failedGates = pass ? "" : "\"newest_p95\"";
         point.write(dir.resolve(name));
@@ -38,6 +43,7 @@ final class LadderFixture {
         point.sessions = sessions;
         point.clientBound = true;
         point.verdict = "INVALID";
+        point.extraEnv = "gateway=" + gateway + "\n";
         point.write(dir.resolve(name));
         index.append(sessions).append(',').append(attempt).append(",2,").append(name).append('\n');
         return this;
