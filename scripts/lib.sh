@@ -1,6 +1,15 @@
 # Helpers shared by the bench scripts; sourced, never run.
-# The Makefile exports JAVA_HOME and PATH for a JDK 25+, so `java` here is that JDK.
 # shellcheck shell=bash disable=SC2034  # the paths below are used by the scripts that source this file
+
+# Every script runs its JVMs on a JDK 25+, as the Makefile does: JAVA_HOME when it is one (make exports it), else
+# Temurin 25 under /usr/lib/jvm, so that a script run by hand does not fall back on the machine's default java.
+java_major() { "$1/bin/java" -version 2>&1 | sed -n '1s/[^"]*"\([0-9]*\).*/\1/p'; }
+if [[ -z ${JAVA_HOME:-} || ! -x $JAVA_HOME/bin/java || $(java_major "$JAVA_HOME") -lt 25 ]]; then
+  for candidate in /usr/lib/jvm/temurin-25* /usr/lib/jvm/*-25* /usr/lib/jvm/jdk-25*; do
+    if [[ -x $candidate/bin/java ]]; then export JAVA_HOME=$candidate; break; fi
+  done
+fi
+[[ -z ${JAVA_HOME:-} ]] || export PATH="$JAVA_HOME/bin:$PATH"
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SCRIPTS_DIR="$REPO_ROOT/scripts"
