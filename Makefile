@@ -23,7 +23,7 @@ MVN := mvn -B
 JARS := inference-sim/target/inference-sim.jar gateway-nio/target/gateway-nio.jar loadgen/target/loadgen.jar \
   gateway-netty/target/gateway-netty.jar
 SOURCES := pom.xml $(wildcard */pom.xml) $(shell find inference-sim/src gateway-nio/src loadgen/src gateway-netty/src -type f 2>/dev/null)
-IMAGES := $(foreach m,inference-sim gateway-nio loadgen,$(m)/target/image/$(m).oci.tar)
+IMAGES := $(foreach m,inference-sim gateway-nio loadgen gateway-netty,$(m)/target/image/$(m).oci.tar)
 
 .PHONY: build test clean jdk run-sim run-gateway run-loadgen conformance bench ladder compare compare-ports sidebyside density jmh images k8s-point k8s-ladder
 

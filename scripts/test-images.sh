@@ -3,13 +3,15 @@
 # built the images (README "Container images", "Kubernetes"):
 #  1. each image tarball (MODULE/target/image/MODULE.oci.tar) unpacked, its layers in the manifest's order, into a
 #     root filesystem, and its config checked: a non-root user, an entrypoint on the image's own java, the
-#     gateway's JVM sizing equal to scripts/lib.sh's;
+#     gateways' JVM sizing equal to scripts/lib.sh's (gateway-netty's plus compare-ports.sh's NETTY_EXTRA_JAVA_OPTS);
 #  2. the images run as a container runtime would run them, but without one: their entrypoint, environment, user
 #     and working directory in new PID and mount namespaces chrooted into that root filesystem (only /proc and
-#     four /dev nodes mounted from outside, as a runtime adds them). inference-sim must answer /health, the
-#     gateway (INFERENCE_URL at it) /health and /metrics, and the loadgen image must pass `conformance` and a
-#     short `run --slo` against it; then the gateway must stop on SIGTERM. So a JDK module that jdeps missed, a
-#     broken entrypoint, a missing Add-Exports or a library the runtime lacks fails here.
+#     four /dev nodes mounted from outside, as a runtime adds them). inference-sim must answer /health; each
+#     gateway image in turn (gateway-nio, gateway-netty; INFERENCE_URL at the sim) /health and /metrics, the
+#     loadgen image must pass `conformance` and a short `run --slo` against it, and the gateway must drain and
+#     exit 0 on SIGTERM; gateway-netty must run on Netty's native epoll with the pool the jar gets from this
+#     machine's JDK. So a JDK module that jdeps missed, a broken entrypoint, a missing Add-Exports or
+#     Enable-Native-Access, or a library the runtime lacks fails here.
 #  3. deploy/: every overlay rendered with `kubectl kustomize` and checked by scripts/check-manifests.py.
 # Needs root (unshare, chroot) for 2 and kubectl for 3; without them those parts are reported as skipped.
 # Builds the images first (mvn -Pimages -DskipTests package) when a tarball is missing or older than its jar.
@@ -32,7 +34,8 @@ fail() { printf 'FAIL: %s\n' "$*" >&2; failures=$((failures + 1)); }
 pass() { printf 'ok: %s\n' "$*"; passes=$((passes + 1)); }
 skip() { printf 'skipped: %s\n' "$*"; skips=$((skips + 1)); }
 
-MODULES=(inference-sim gateway-nio loadgen)
+MODULES=(inference-sim gateway-nio loadgen gateway-netty)
+GATEWAYS=(gateway-nio gateway-netty)
 image_tar() { printf '%s/target/image/%s.oci.tar' "$1" "$1"; }
 
 # Containers this script started: the unshare process of each, stopped on exit.
@@ -110,13 +113,36 @@ images_tests() {
       pass "$module image holds only its runtime, system libraries and jar: $(cd "$TMP/$module/rootfs" && echo *)"
     fi
   done
-  if tr '\0' '\n' <"$TMP/gateway-nio/config/env" | grep -qxF "JDK_JAVA_OPTIONS=$GATEWAY_JVM_OPTS" \
-    && tr '\0' '\n' <"$TMP/gateway-nio/config/env" | grep -qxF "$GATEWAY_MALLOC_ENV"; then
-    pass "gateway image JVM defaults equal scripts/lib.sh GATEWAY_JVM_OPTS and GATEWAY_MALLOC_ENV"
-  else
-    fail "gateway image JDK_JAVA_OPTIONS/MALLOC_ARENA_MAX differ from scripts/lib.sh: $(tr '\0' ' ' <"$TMP/gateway-nio/config/env")"
-  fi
+  for module in "${GATEWAYS[@]}"; do
+    [[ -f $TMP/$module/config/env ]] || continue
+    if image_env "$module" | grep -qxF "JDK_JAVA_OPTIONS=$(gateway_jvm_opts "$module")" \
+      && image_env "$module" | grep -qxF "$GATEWAY_MALLOC_ENV"; then
+      pass "$module image JVM defaults equal the scripts' ($(gateway_jvm_opts_source "$module"), GATEWAY_MALLOC_ENV)"
+    else
+      fail "$module image JDK_JAVA_OPTIONS/MALLOC_ARENA_MAX differ from $(gateway_jvm_opts_source "$module"): $(image_env "$module" | tr '\n' ' ')"
+    fi
+  done
   run_tests
+}
+
+# The environment of unpacked image $1, one KEY=VALUE a line.
+image_env() { tr '\0' '\n' <"$TMP/$1/config/env"; }
+
+# The JVM flags scripts start gateway $1 with: lib.sh's GATEWAY_JVM_OPTS, for gateway-netty followed by the
+# default NETTY_EXTRA_JAVA_OPTS of compare-ports.sh (its direct-memory cap).
+gateway_jvm_opts() {
+  local extra
+  if [[ $1 == gateway-netty ]]; then
+    # shellcheck disable=SC2016  # the literal ${ of the assignment in compare-ports.sh
+    extra=$(sed -n 's/^NETTY_EXTRA_JAVA_OPTS=\${NETTY_EXTRA_JAVA_OPTS-\(.*\)}$/\1/p' scripts/compare-ports.sh)
+    printf '%s' "$GATEWAY_JVM_OPTS${extra:+ $extra}"
+  else
+    printf '%s' "$GATEWAY_JVM_OPTS"
+  fi
+}
+gateway_jvm_opts_source() {
+  if [[ $1 == gateway-netty ]]; then echo "lib.sh GATEWAY_JVM_OPTS + compare-ports.sh NETTY_EXTRA_JAVA_OPTS"
+  else echo "lib.sh GATEWAY_JVM_OPTS"; fi
 }
 
 # True when a `loadgen run --slo` that exited $1 (summary JSON in file $2) was only client-bound: the load generator
@@ -128,71 +154,117 @@ client_bound_run() {
 
 # 2. run them
 run_tests() {
-  local sim_port gateway_port rc out
+  local sim_port
   if (($(id -u) != 0)) || ! unshare --fork --pid --mount true 2>/dev/null; then
     skip "running the images needs root and unshare (new PID and mount namespaces)"
     return
   fi
   start_container inference-sim "$TMP/sim.log" PORT=0
-  local sim=$container_pid
-  if ! sim_port=$(wait_for_listening "$TMP/sim.log" "$sim"); then fail "inference-sim image did not start"; return; fi
+  SIM_CONTAINER=$container_pid
+  if ! sim_port=$(wait_for_listening "$TMP/sim.log" "$SIM_CONTAINER"); then fail "inference-sim image did not start"; return; fi
   if [[ $(http_status "http://127.0.0.1:$sim_port/health") == 200 ]]; then pass "inference-sim image answers /health"
   else fail "inference-sim image: /health is $(http_status "http://127.0.0.1:$sim_port/health")"; fi
 
-  start_container gateway-nio "$TMP/gateway.log" PORT=0 INFERENCE_URL="http://127.0.0.1:$sim_port"
-  local gateway=$container_pid
-  if ! gateway_port=$(wait_for_listening "$TMP/gateway.log" "$gateway"); then fail "gateway image did not start"; return; fi
-  if [[ $(http_status "http://127.0.0.1:$gateway_port/health") == 200 ]]; then pass "gateway image answers /health"
-  else fail "gateway image: /health is $(http_status "http://127.0.0.1:$gateway_port/health")"; fi
-
-  start_container loadgen "$TMP/conformance.log" -- conformance --url "ws://127.0.0.1:$gateway_port/ws/stt"
-  rc=0
-  wait "$container_pid" || rc=$?
-  if ((rc == 0)) && grep -q '^conformance: all checks passed' "$TMP/conformance.log"; then
-    pass "loadgen image: conformance against the gateway image ($(grep -c '^PASS ' "$TMP/conformance.log") checks)"
-  else
-    fail "loadgen image conformance exited $rc"
-    grep -v '^PASS ' "$TMP/conformance.log" | tail -n 20 >&2 || true
-  fi
-
-  start_container loadgen "$TMP/run.log" -- run --url "ws://127.0.0.1:$gateway_port/ws/stt" --sessions 10 \
-    --ramp-up-secs 0 --session-start-spread-ms 500 --warmup-secs 2 --measure-secs 3 --slo
-  rc=0
-  wait "$container_pid" || rc=$?
-  if ((rc == 0)) && grep -Eq '"verdict" *: *"PASS"' "$TMP/run.log"; then
-    pass "loadgen image: run --slo, 10 sessions through the gateway image to the sim image: PASS"
-  elif client_bound_run "$rc" "$TMP/run.log"; then
-    pass "loadgen image: run --slo, 10 sessions through the gateway image to the sim image (client-bound on a busy machine: INVALID, partials received)"
-  else
-    fail "loadgen image run exited $rc"
-    tail -n 20 "$TMP/run.log" >&2 || true
-  fi
-  out=$(curl -s --max-time 2 "http://127.0.0.1:$gateway_port/metrics" || true)
-  if grep -Eq '^gateway_partials_total(\{[^}]*\})? [1-9]' <<<"$out"; then pass "gateway image /metrics counted the partials"
-  else fail "gateway image /metrics has no partials: $(head -c 300 <<<"$out")"; fi
-
-  k8s_point_test "$gateway" "$gateway_port" "$sim"
-
-  stop_container "$gateway"
-  if ((container_status == 0 || container_status == 143)) && grep -qx 'stopped' "$TMP/gateway.log"; then
-    pass "gateway image drains and stops on SIGTERM (exit $container_status)"
-  else
-    fail "gateway image exit status $container_status after SIGTERM"
-    tail -n 20 "$TMP/gateway.log" >&2
-  fi
-  if grep -q 'Picked up JDK_JAVA_OPTIONS: -XX:+UseSerialGC -Xms48m' "$TMP/gateway.log"; then
-    pass "gateway image ran with the JVM sizing of its JDK_JAVA_OPTIONS"
-  else
-    fail "gateway image log does not show its JDK_JAVA_OPTIONS"
-  fi
-  stop_container "$sim"
+  gateway_image_test gateway-nio "$sim_port" k8s_point_test
+  gateway_image_test gateway-netty "$sim_port" netty_transport_test
+  stop_container "$SIM_CONTAINER"
   CONTAINERS=()
 }
 
-# 2b. scripts/k8s-point.sh end to end against scripts/fake-kubectl.sh: a "cluster" of the running gateway and sim
-# images, the Job's loadgen started from the applied manifests in its image, cAdvisor counters read from /proc.
+# The checks both gateway images pass: gateway image $1 started against the sim image at port $2 must answer
+# /health, pass the loadgen image's `conformance` and a 10-session `run --slo`, count the partials in /metrics,
+# pass each extra check $3... (a function given the image, its container and its port) while it runs, then drain
+# and exit 0 on SIGTERM, having run with its image's JDK_JAVA_OPTIONS and without a JVM warning. Its log:
+# $TMP/$1.log.
+gateway_image_test() {
+  local module=$1 sim_port=$2 port rc out check opts
+  shift 2
+  local logfile="$TMP/$module.log"
+  start_container "$module" "$logfile" PORT=0 INFERENCE_URL="http://127.0.0.1:$sim_port"
+  local gateway=$container_pid
+  if ! port=$(wait_for_listening "$logfile" "$gateway"); then fail "$module image did not start"; return; fi
+  if [[ $(http_status "http://127.0.0.1:$port/health") == 200 ]]; then pass "$module image answers /health"
+  else fail "$module image: /health is $(http_status "http://127.0.0.1:$port/health")"; fi
+
+  start_container loadgen "$TMP/$module-conformance.log" -- conformance --url "ws://127.0.0.1:$port/ws/stt"
+  rc=0
+  wait "$container_pid" || rc=$?
+  if ((rc == 0)) && grep -q '^conformance: all checks passed' "$TMP/$module-conformance.log"; then
+    pass "loadgen image: conformance against the $module image ($(grep -c '^PASS ' "$TMP/$module-conformance.log") checks)"
+  else
+    fail "loadgen image conformance against the $module image exited $rc"
+    grep -v '^PASS ' "$TMP/$module-conformance.log" | tail -n 20 >&2 || true
+  fi
+
+  start_container loadgen "$TMP/$module-run.log" -- run --url "ws://127.0.0.1:$port/ws/stt" --sessions 10 \
+    --ramp-up-secs 0 --session-start-spread-ms 500 --warmup-secs 2 --measure-secs 3 --slo
+  rc=0
+  wait "$container_pid" || rc=$?
+  if ((rc == 0)) && grep -Eq '"verdict" *: *"PASS"' "$TMP/$module-run.log"; then
+    pass "loadgen image: run --slo, 10 sessions through the $module image to the sim image: PASS"
+  elif client_bound_run "$rc" "$TMP/$module-run.log"; then
+    pass "loadgen image: run --slo, 10 sessions through the $module image to the sim image (client-bound on a busy machine: INVALID, partials received)"
+  else
+    fail "loadgen image run through the $module image exited $rc"
+    tail -n 20 "$TMP/$module-run.log" >&2 || true
+  fi
+  out=$(curl -s --max-time 2 "http://127.0.0.1:$port/metrics" || true)
+  if grep -Eq '^gateway_partials_total(\{[^}]*\})? [1-9]' <<<"$out"; then pass "$module image /metrics counted the partials"
+  else fail "$module image /metrics has no partials: $(head -c 300 <<<"$out")"; fi
+
+  for check in "$@"; do "$check" "$module" "$gateway" "$port"; done
+
+  stop_container "$gateway"
+  if ((container_status == 0)) && grep -qx 'stopped' "$logfile"; then
+    pass "$module image drains and exits 0 on SIGTERM"
+  else
+    fail "$module image exit status $container_status after SIGTERM"
+    tail -n 20 "$logfile" >&2
+  fi
+  opts=$(image_env "$module" | sed -n 's/^JDK_JAVA_OPTIONS=//p')
+  if [[ -n $opts ]] && grep -qxF "NOTE: Picked up JDK_JAVA_OPTIONS: $opts" "$logfile"; then
+    pass "$module image ran with the JVM flags of its JDK_JAVA_OPTIONS"
+  else
+    fail "$module image log does not show its JDK_JAVA_OPTIONS"
+  fi
+  # The JVM's warnings: a restricted method called without Enable-Native-Access, sun.misc.Unsafe, reflection.
+  if grep -q '^WARNING' "$logfile"; then fail "$module image: the JVM warned: $(grep -m 3 '^WARNING' "$logfile")"
+  else pass "$module image ran without JVM warnings (native access, Unsafe, reflective access)"; fi
+}
+
+# gateway-netty's transport line (`transport epoll (native), N event loops, allocator … (N direct arenas, …)`) in
+# the image (log $TMP/$1.log) must be the one the same jar prints on this machine's JDK under the image's
+# environment: the native epoll library loads (the jar's Enable-Native-Access, the runtime's libraries: Netty
+# would fall back to NIO quietly), and Netty sizes its pool from the same -XX:MaxDirectMemorySize (read through
+# java.management, which jdeps does not see).
+netty_transport_test() {
+  local module=$1 host_log="$TMP/$1-host.log" image_line host_line java_cmd pid
+  local -a env_lines
+  image_line=$(grep -m 1 '^transport ' "$TMP/$module.log" || true)
+  mapfile -t env_lines < <(image_env "$module")
+  java_cmd=$(command -v java)
+  env -i "${env_lines[@]}" PORT=0 BIND_ADDRESS=127.0.0.1 "$java_cmd" -jar "$module/target/$module.jar" >"$host_log" 2>&1 &
+  pid=$!
+  # (in a subshell: wait_for_listening exits through die when the process does)
+  if (wait_for_listening "$host_log" "$pid" >/dev/null); then host_line=$(grep -m 1 '^transport ' "$host_log" || true); fi
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  if [[ -z ${host_line:-} ]]; then
+    fail "$module jar on this machine's JDK did not start (log $host_log)"
+  elif [[ $image_line != "$host_line" ]]; then
+    fail "$module image: '$image_line', its jar on this machine's JDK: '$host_line'"
+  elif [[ $image_line != 'transport epoll (native)'* ]]; then
+    skip "$module image runs Netty's NIO transport as its jar does here: this machine's JDK cannot load epoll either ($image_line)"
+  else
+    pass "$module image on Netty's native epoll, pool as its jar's on this machine's JDK: ${image_line#transport }"
+  fi
+}
+
+# 2b. scripts/k8s-point.sh end to end against scripts/fake-kubectl.sh: a "cluster" of the running gateway image $1
+# (container $2, port $3) and sim image, the Job's loadgen started from the applied manifests in its image, cAdvisor
+# counters read from /proc.
 k8s_point_test() {
-  local gateway=$1 gateway_port=$2 sim=$3 state="$TMP/fake-k8s" point="$TMP/k8s/k8s-test-10" rc=0 rows
+  local module=$1 gateway=$2 gateway_port=$3 sim=$SIM_CONTAINER state="$TMP/fake-k8s" point="$TMP/k8s/k8s-test-10" rc=0 rows
   if ! command -v kubectl >/dev/null || ! python3 -c 'import yaml' 2>/dev/null; then
     skip "k8s-point.sh: needs kubectl (kustomize) and python3's yaml"
     return
@@ -201,7 +273,7 @@ k8s_point_test() {
   echo "$gateway_port" >"$state/gateway.port"
   echo "$gateway" >"$state/gateway.pid"
   echo "$sim" >"$state/sim.pid"
-  ln -s "$TMP/gateway.log" "$state/gateway.log"
+  ln -s "$TMP/$module.log" "$state/gateway.log"
   ln -s "$TMP/sim.log" "$state/sim.log"
   env FAKE_K8S="$state" FAKE_IMAGES="$TMP" REAL_KUBECTL="$(command -v kubectl)" KUBECTL="$REPO_ROOT/scripts/fake-kubectl.sh" \
     OVERLAY=fractional-500m SESSIONS=10 RAMP=0 SPREAD=500 WARMUP=2 MEASURE=4 SAMPLE_INTERVAL_SECS=1 \
