@@ -8,7 +8,11 @@ fractional-<M>m (millicores under a CFS quota). Checked: the gateway pod is in t
 container's CPU and memory requests equal its limits) with that CPU; WORKER_THREADS follows limits.cpu; startup,
 readiness and liveness probes on /health for both servers; Prometheus scrape annotations on the gateway; the
 loadgen Job kept off the gateway's node by a required podAntiAffinity and running PROTOCOL.md §4's timing
-contract; env names exactly PROTOCOL.md §5's plus the gateway's own (gateway-nio/README.md, Configuration);
+contract; env names exactly PROTOCOL.md §5's plus the gateway's own (gateway-nio/README.md, Configuration) and
+the JVM's JDK_JAVA_OPTIONS; the JVMs' heaps: a container's JDK_JAVA_OPTIONS replaces its image's (MODULE/pom.xml,
+Jib's environment), so it must keep the image's other flags; the gateway's heap flags (-Xms, -Xmx, -Xmn) equal
+its image's, inference-sim's equal POD_SIM_JAVA_OPTS of scripts/lib.sh (a fixed heap range: the ergonomic heap
+under a 1 GiB limit starts at 16 MiB), and each -Xmx within MAX_HEAP_SHARE of the container's memory limit;
 images tagged with the Maven project's version; non-root pods; services that select their pods.
 Prints the failures, one a line, and exits 1; or prints one summary line and exits 0.
 """
@@ -30,6 +34,15 @@ TIMING = {
 }
 SECTION4_CONFIG = {"CPU_PASSES": "4", "MODEL_DELAY_MS": "75", "FLUSH_INTERVAL_MS": "1000",
                    "FLUSH_PHASE_JITTER_MS": "1000"}
+
+# A heap may take this share of its container's memory limit at most: metaspace, code cache, thread stacks, direct
+# buffers and malloc need the rest.
+MAX_HEAP_SHARE = 0.75
+HEAP_FLAG = re.compile(r"(-Xm[sxn])(\d+)([kmgt]?)", re.IGNORECASE)
+JAVA_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+QUANTITY_UNITS = {"": 1, "k": 10 ** 3, "M": 10 ** 6, "G": 10 ** 9, "T": 10 ** 12,
+                  "Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40}
+POM = "{http://maven.apache.org/POM/4.0.0}"
 
 failures = []
 
@@ -60,7 +73,65 @@ def gateway_own_env():
 
 def project_version():
     root = ElementTree.parse(os.path.join(REPO, "pom.xml")).getroot()
-    return root.find("{http://maven.apache.org/POM/4.0.0}version").text
+    return root.find(POM + "version").text
+
+
+def image_java_options(module):
+    """The JDK_JAVA_OPTIONS of MODULE's image: its pom's jib-maven-plugin container environment."""
+    root = ElementTree.parse(os.path.join(REPO, module, "pom.xml")).getroot()
+    for plugin in root.iter(POM + "plugin"):
+        if plugin.findtext(POM + "artifactId") == "jib-maven-plugin":
+            value = plugin.findtext(f"{POM}configuration/{POM}container/{POM}environment/{POM}JDK_JAVA_OPTIONS")
+            if value:
+                return value.split()
+    sys.exit(f"check-manifests: {module}/pom.xml sets no JDK_JAVA_OPTIONS for its image")
+
+
+def pod_sim_java_options():
+    """The default POD_SIM_JAVA_OPTS of scripts/lib.sh: the simulator's heap in POD=1 runs."""
+    with open(os.path.join(REPO, "scripts", "lib.sh"), encoding="utf-8") as f:
+        found = re.search(r"POD_SIM_JAVA_OPTS=\$\{POD_SIM_JAVA_OPTS-([^}]*)\}", f.read())
+    if not found:
+        sys.exit("check-manifests: scripts/lib.sh has no POD_SIM_JAVA_OPTS default")
+    return found.group(1).split()
+
+
+def heap_flags(options):
+    """{'-Xmx': bytes, ...} of a JVM's options; the last of a flag wins, as in the JVM."""
+    heap = {}
+    for option in options:
+        flag = HEAP_FLAG.fullmatch(option)
+        if flag:
+            heap[flag.group(1)] = int(flag.group(2)) * JAVA_UNITS[flag.group(3).lower()]
+    return heap
+
+
+def quantity_bytes(quantity):
+    """Bytes of a Kubernetes memory quantity (512Mi, 1Gi, 1G, 1073741824); None when it is not one of those."""
+    found = re.fullmatch(r"(\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?", str(quantity))
+    return int(found.group(1)) * QUANTITY_UNITS[found.group(2) or ""] if found else None
+
+
+def check_jvm(name, container, module):
+    """The JVM options container runs with (its JDK_JAVA_OPTIONS, else its image's): the image's flags other than
+    the heap's kept, an -Xmx within MAX_HEAP_SHARE of the memory limit, -Xms at most -Xmx. Returns the heap flags."""
+    image_options = image_java_options(module)
+    set_value = (env_of(container).get("JDK_JAVA_OPTIONS") or {}).get("value")
+    options = image_options if set_value is None else set_value.split()
+    dropped = [o for o in image_options if not HEAP_FLAG.fullmatch(o) and o not in options]
+    check(not dropped, f"{name}: JDK_JAVA_OPTIONS replaces the image's and drops its {dropped}")
+    heap = heap_flags(options)
+    limit = quantity_bytes(((container.get("resources") or {}).get("limits") or {}).get("memory"))
+    if check("-Xmx" in heap, f"{name}: no -Xmx in {options}: the JVM would size its heap from the memory limit"):
+        check(limit is not None and heap["-Xmx"] <= MAX_HEAP_SHARE * limit,
+              f"{name}: -Xmx {heap['-Xmx'] >> 20} MiB is not within {MAX_HEAP_SHARE:.0%} of its memory limit "
+              f"{container.get('resources', {}).get('limits', {}).get('memory', '(none)')}")
+        check(heap.get("-Xms", 0) <= heap["-Xmx"], f"{name}: -Xms above -Xmx")
+    return heap
+
+
+def heap_text(heap):
+    return " ".join(f"{flag}{size >> 20}m" for flag, size in sorted(heap.items())) or "(ergonomic)"
 
 
 def expected_cpu(overlay):
@@ -121,8 +192,8 @@ def main():
 
     gateway_env_allowed, sim_env_allowed = protocol_env()
     gateway_section5 = set(gateway_env_allowed)
-    gateway_env_allowed |= gateway_own_env()
-    sim_env_allowed |= {"BIND_ADDRESS"}
+    gateway_env_allowed |= gateway_own_env() | {"JDK_JAVA_OPTIONS"}
+    sim_env_allowed |= {"BIND_ADDRESS", "JDK_JAVA_OPTIONS"}
     version = project_version()
 
     # The gateway: Guaranteed QoS at the overlay's CPU.
@@ -168,6 +239,10 @@ def main():
           f"gateway pod lacks Prometheus scrape annotations on its port: {annotations}")
     check(main_container["image"] == f"sttbench/gateway-nio:{version}",
           f"gateway image {main_container['image']} is not the one make images tags (sttbench/gateway-nio:{version})")
+    gateway_heap = check_jvm("gateway", main_container, "gateway-nio")
+    image_heap = heap_flags(image_java_options("gateway-nio"))
+    check(gateway_heap == image_heap, f"gateway heap {heap_text(gateway_heap)} is not its image's "
+                                      f"{heap_text(image_heap)} (gateway-nio/pom.xml, scripts/lib.sh GATEWAY_JVM_OPTS)")
 
     # inference-sim
     sim = objects[("Deployment", "inference-sim")]
@@ -179,6 +254,10 @@ def main():
     check_pod_security("inference-sim", pod_spec(sim))
     check(sim_container["image"] == f"sttbench/inference-sim:{version}",
           f"inference-sim image {sim_container['image']} is not sttbench/inference-sim:{version}")
+    sim_heap = check_jvm("inference-sim", sim_container, "inference-sim")
+    pod_heap = heap_flags(pod_sim_java_options())
+    check(sim_heap == pod_heap, f"inference-sim heap {heap_text(sim_heap)} is not scripts/lib.sh POD_SIM_JAVA_OPTS "
+                                f"{heap_text(pod_heap)}")
     sim_service = objects[("Service", "inference-sim")]
     sim_port = sim_service["spec"]["ports"][0]["port"]
     check(env["INFERENCE_URL"].get("value") == f"http://inference-sim:{sim_port}",
@@ -222,7 +301,9 @@ def main():
         sys.exit(1)
     print(f"gateway {cpu} CPU {'(whole cores) ' if pinned else '(CFS quota) '}Guaranteed, "
           f"WORKER_THREADS from limits.cpu, probes on /health, loadgen off the gateway's node with §4 timing, "
-          f"env {len(names)} gateway + {len(sim_names)} sim names of §5 and the gateway's own")
+          f"env {len(names)} gateway + {len(sim_names)} sim names (§5's, the gateway's own, JDK_JAVA_OPTIONS), heaps: gateway "
+          f"{heap_text(gateway_heap)} (its image's), inference-sim {heap_text(sim_heap)} (POD_SIM_JAVA_OPTS), "
+          f"-Xmx within {MAX_HEAP_SHARE:.0%} of the memory limits")
 
 
 if __name__ == "__main__":
