@@ -1,5 +1,6 @@
 package dev.sttbench.gateway;
 
+import dev.sttbench.gateway.config.AudioMemorySizing;
 import dev.sttbench.gateway.config.GatewayConfig;
 import dev.sttbench.gateway.inference.InferenceClient;
 import dev.sttbench.gateway.metrics.LoopMetrics;
@@ -7,6 +8,7 @@ import dev.sttbench.gateway.metrics.MetricsRenderer;
 import dev.sttbench.gateway.server.EventLoop;
 import dev.sttbench.gateway.server.FileDescriptorLimit;
 import dev.sttbench.gateway.session.AudioChunkPool;
+import dev.sttbench.gateway.session.AudioMemoryBudget;
 import dev.sttbench.gateway.session.RequestBodySlab;
 import dev.sttbench.gateway.session.SessionLimit;
 
@@ -41,6 +43,8 @@ public final class Gateway implements AutoCloseable
     private final HttpClient.Version inferenceVersion;
     private final CompletableFuture<Throwable> loopFailure = new CompletableFuture<>();
     private final SessionLimit sessionLimit;
+    private final AudioMemorySizing audioMemorySizing;
+    private final AudioMemoryBudget audioMemory;
     private final FileDescriptorLimit fdLimit;
     private boolean closed;
 
@@ -49,6 +53,8 @@ public final class Gateway implements AutoCloseable
         this.config = config;
         fdLimit = FileDescriptorLimit.raiseToHard();
         sessionLimit = new SessionLimit(config.maxSessions());
+        audioMemorySizing = AudioMemorySizing.of(config);
+        audioMemory = new AudioMemoryBudget(audioMemorySizing.budgetBytes());
         inference = new InferenceClient(config.inferenceUrl(), config.cpuPasses(), config.inferenceTimeoutMs(),
             config.inferenceMaxStreams(), config.inferenceMaxConnections(), config.inferenceQueueMax());
         int boundPort = config.port();
@@ -65,7 +71,8 @@ public final class Gateway implements AutoCloseable
                 listener.bind(new InetSocketAddress(config.bindAddress(), boundPort), ACCEPT_BACKLOG);
                 boundPort = ((InetSocketAddress)listener.getLocalAddress()).getPort();
                 final EventLoop loop = new EventLoop(
-                    i, config, listener, sessionLimit, inference, this::metricsText, this::healthJson, loopFailure::complete);
+                    i, config, listener, sessionLimit, audioMemory, inference, this::metricsText, this::healthJson,
+                    loopFailure::complete);
                 loops.add(loop);
                 loopMetrics.add(loop.metrics());
             }
@@ -89,7 +96,10 @@ public final class Gateway implements AutoCloseable
         }
     }
 
-    /** Bind, preallocate and start the loops; returns once connections are accepted. */
+    /**
+     * Bind, preallocate and start the loops; returns once connections are accepted. Throws
+     * {@code IllegalArgumentException} naming AUDIO_MEMORY_MB when the audio memory budget cannot be derived.
+     */
     public static Gateway start(final GatewayConfig config)
     {
         if (!Object.class.getModule().isExported("jdk.internal.misc", Gateway.class.getModule()))
@@ -126,7 +136,7 @@ public final class Gateway implements AutoCloseable
 
     public String metricsText()
     {
-        return MetricsRenderer.render(loopMetrics, inference.inFlight()) + inference.metricsText();
+        return MetricsRenderer.render(loopMetrics, inference.inFlight(), audioMemory) + inference.metricsText();
     }
 
     private String healthJson()
@@ -185,6 +195,7 @@ public final class Gateway implements AutoCloseable
             (audio >> 20) + " MiB (" + config.audioChunksPerLoop() + " chunks of " + AudioChunkPool.CHUNK_BYTES +
             " B), request bodies " + (bodies >> 20) + " MiB (" + config.requestBodiesPerLoop() + "), outbound " +
             (outbound >> 20) + " MiB; pages are committed as audio arrives and returned when idle\n" +
+            "audio memory budget, all loops: " + audioMemorySizing + "\n" +
             (null == fdLimit ? "file descriptors: limit unknown" : fdLimit.describe(config.maxSessions())) + "\n" +
             "inference " + config.inferenceUrl() + " warm-up protocol " +
             (null == inferenceVersion ? "unreachable (will retry per flush)" : inferenceVersion);

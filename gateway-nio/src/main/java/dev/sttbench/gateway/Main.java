@@ -34,7 +34,18 @@ public final class Main
         Signal.handle(new Signal("TERM"), signal -> stop.complete(null));
         Signal.handle(new Signal("INT"), signal -> stop.complete(null));
 
-        final Gateway gateway = Gateway.start(config);
+        final Gateway gateway;
+        try
+        {
+            gateway = Gateway.start(config);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            // The audio memory budget could not be derived (a cgroup file that is not a limit, or no room for audio).
+            System.err.println("invalid configuration: " + ex.getMessage());
+            System.exit(EXIT_CONFIG);
+            return;
+        }
         gateway.loopFailure().thenAccept(stop::complete);
         System.out.println(gateway.describe());
         System.out.println("listening port=" + gateway.port());

@@ -40,6 +40,7 @@ public final class GatewayConfig
     private final int startTimeoutMs;
     private final int idleTimeoutMs;
     private final int sendTimeoutMs;
+    private final int audioMemoryMb;
 
     private GatewayConfig(final Map<String, String> env)
     {
@@ -64,6 +65,7 @@ public final class GatewayConfig
         startTimeoutMs = intInRange(env, "START_TIMEOUT_MS", 10_000, 1, 3_600_000);
         idleTimeoutMs = intInRange(env, "IDLE_TIMEOUT_MS", 60_000, 0, Integer.MAX_VALUE);
         sendTimeoutMs = intInRange(env, "SEND_TIMEOUT_MS", 10_000, 1, 3_600_000);
+        audioMemoryMb = intInRange(env, "AUDIO_MEMORY_MB", 0, 0, 16 * 1024 * 1024);
         if ((long)maxSessions * outboundBufferBytes > MAX_OUTBOUND_RESERVATION)
         {
             throw new IllegalArgumentException("OUTBOUND_BUFFER_BYTES: " + outboundBufferBytes + " bytes for each of "
@@ -213,6 +215,15 @@ public final class GatewayConfig
     }
 
     /**
+     * MiB of off-heap memory all loops together may commit to audio (ring chunks and request bodies); 0 = derived
+     * from the container's memory limit ({@link AudioMemorySizing}).
+     */
+    public int audioMemoryMb()
+    {
+        return audioMemoryMb;
+    }
+
+    /**
      * Audio chunks per loop: enough for every session's ring to be full at once, since any loop may hold all
      * MAX_SESSIONS, up to the 2 GiB one loop's pool addresses (262,143 chunks: 50,000 sessions streaming with a
      * second of audio each). Past that a loop sheds frames, each named by a buffer_overflow error frame.
@@ -249,7 +260,7 @@ public final class GatewayConfig
             " MAX_SESSIONS=" + maxSessions + " SESSION_BUFFER_FRAMES=" + sessionBufferFrames +
             " OUTBOUND_BUFFER_BYTES=" + outboundBufferBytes + " LOOP_PACING_US=" + loopPacingMicros + " READ_INTERVAL_MS=" + readIntervalMs +
             " REQUEST_HEAD_TIMEOUT_MS=" + requestHeadTimeoutMs + " START_TIMEOUT_MS=" + startTimeoutMs +
-            " IDLE_TIMEOUT_MS=" + idleTimeoutMs + " SEND_TIMEOUT_MS=" + sendTimeoutMs;
+            " IDLE_TIMEOUT_MS=" + idleTimeoutMs + " SEND_TIMEOUT_MS=" + sendTimeoutMs + " AUDIO_MEMORY_MB=" + audioMemoryMb;
     }
 
     private static String string(final Map<String, String> env, final String name, final String defaultValue)

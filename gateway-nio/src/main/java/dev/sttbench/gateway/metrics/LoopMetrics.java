@@ -38,7 +38,9 @@ public final class LoopMetrics
     public static final int START_TIMEOUTS = 22;
     public static final int IDLE_TIMEOUTS = 23;
     public static final int SEND_TIMEOUTS = 24;
-    private static final int ERROR_FRAMES_BASE = 25;
+    /** Audio chunks the memory budget refused (each sheds a frame), as of the last housekeeping tick. */
+    public static final int AUDIO_MEMORY_REFUSALS = 25;
+    private static final int ERROR_FRAMES_BASE = 26;
     private static final int LATENESS_BUCKETS_BASE = ERROR_FRAMES_BASE + ErrorKind.count();
 
     /** Upper bounds (ms) of the flush-lateness histogram buckets; the last bucket is +Inf. */

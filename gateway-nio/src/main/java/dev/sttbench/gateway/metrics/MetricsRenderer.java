@@ -1,6 +1,7 @@
 package dev.sttbench.gateway.metrics;
 
 import dev.sttbench.gateway.protocol.ErrorKind;
+import dev.sttbench.gateway.session.AudioMemoryBudget;
 
 import java.util.List;
 
@@ -11,7 +12,8 @@ public final class MetricsRenderer
     {
     }
 
-    public static String render(final List<LoopMetrics> loops, final long inferenceRequestsInFlight)
+    public static String render(
+        final List<LoopMetrics> loops, final long inferenceRequestsInFlight, final AudioMemoryBudget audioMemory)
     {
         final StringBuilder out = new StringBuilder(4096);
         out.append("# TYPE gateway_sessions gauge\n");
@@ -41,6 +43,12 @@ public final class MetricsRenderer
         gauge(out, loops, "gateway_audio_chunks_in_use", LoopMetrics.AUDIO_CHUNKS_IN_USE);
         counter(out, loops, "gateway_audio_chunks_trimmed_total", LoopMetrics.AUDIO_CHUNKS_TRIMMED);
         gauge(out, loops, "gateway_inference_exchanges_idle", LoopMetrics.EXCHANGES_IDLE);
+        out.append("# TYPE gateway_audio_memory_budget_bytes gauge\ngateway_audio_memory_budget_bytes ")
+            .append(AudioMemoryBudget.UNLIMITED == audioMemory.limitBytes() ? "+Inf" :
+                Long.toString(audioMemory.limitBytes())).append('\n');
+        out.append("# TYPE gateway_audio_memory_committed_bytes gauge\ngateway_audio_memory_committed_bytes ")
+            .append(audioMemory.committedBytes()).append('\n');
+        counter(out, loops, "gateway_audio_memory_refusals_total", LoopMetrics.AUDIO_MEMORY_REFUSALS);
         out.append("# TYPE gateway_buffer_frames gauge\ngateway_buffer_frames ")
             .append(sum(loops, LoopMetrics.BUFFERED_FRAMES)).append('\n');
         out.append("# TYPE gateway_inference_requests_in_flight gauge\ngateway_inference_requests_in_flight ")

@@ -5,6 +5,7 @@ import dev.sttbench.gateway.inference.CompletionSink;
 import dev.sttbench.gateway.inference.InferencePort;
 import dev.sttbench.gateway.inference.InferenceExchange;
 import dev.sttbench.gateway.metrics.LoopMetrics;
+import dev.sttbench.gateway.session.AudioMemoryBudget;
 import dev.sttbench.gateway.session.AudioSession;
 import dev.sttbench.gateway.session.LoopResources;
 import dev.sttbench.gateway.session.SessionLimit;
@@ -89,6 +90,7 @@ public final class EventLoop implements Runnable, CompletionSink
         final GatewayConfig config,
         final ServerSocketChannel listener,
         final SessionLimit sessionLimit,
+        final AudioMemoryBudget audioMemory,
         final InferencePort inference,
         final Supplier<String> metricsText,
         final Supplier<String> healthJson,
@@ -105,7 +107,7 @@ public final class EventLoop implements Runnable, CompletionSink
         selector = Selector.open();
         listener.configureBlocking(false);
         listener.register(selector, SelectionKey.OP_ACCEPT);
-        slots = new SessionSlots(config, sessionLimit);
+        slots = new SessionSlots(config, sessionLimit, audioMemory);
         timers = new SessionTimers(System.nanoTime());
         resources = new LoopResources(config, metrics, inference, this, timers, slots);
         errors = new ErrorLog("event loop " + index, metrics);
@@ -242,6 +244,7 @@ public final class EventLoop implements Runnable, CompletionSink
         nextHousekeepingNanos = now + HOUSEKEEPING_NANOS;
         metrics.add(LoopMetrics.AUDIO_CHUNKS_TRIMMED, slots.audio().trim());
         metrics.set(LoopMetrics.AUDIO_CHUNKS_IN_USE, slots.audio().inUse());
+        metrics.set(LoopMetrics.AUDIO_MEMORY_REFUSALS, slots.audio().refusals());
         metrics.set(LoopMetrics.EXCHANGES_IDLE, resources.trimExchanges());
     }
 

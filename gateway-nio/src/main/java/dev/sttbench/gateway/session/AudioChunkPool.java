@@ -20,6 +20,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  * Free chunks are a LIFO stack, so the most recently used (resident) chunks are lent first. Pages of chunks
  * that stayed free for a whole {@link #trim()} period (a departed session's, or a surge's) go back to the OS;
  * the stack's bottom {@code coldCount} entries are known to hold no pages.
+ * <p>
+ * Every chunk that holds pages (lent, or free and still warm) is committed to the gateway's
+ * {@link AudioMemoryBudget}: lending a cold chunk commits it, and is refused past the budget; giving pages back
+ * releases it. While the budget is overdrawn a returned chunk gives its pages back at once.
  */
 public final class AudioChunkPool implements AutoCloseable
 {
@@ -32,18 +36,22 @@ public final class AudioChunkPool implements AutoCloseable
     public static final int MAX_CHUNKS = Integer.MAX_VALUE / CHUNK_BYTES;
 
     private final OffHeapSlab slab;
+    private final AudioMemoryBudget budget;
     private final UnsafeBuffer memory;
     private final int[] free;
     private int freeCount;
     private int coldCount;
     private int minFreeSinceTrim;
+    /** Cold chunks the budget refused to commit. */
+    private long refusals;
 
-    public AudioChunkPool(final int chunks)
+    public AudioChunkPool(final int chunks, final AudioMemoryBudget budget)
     {
         if (chunks > MAX_CHUNKS)
         {
             throw new IllegalArgumentException(chunks + " chunks exceed 2 GiB");
         }
+        this.budget = budget;
         slab = OffHeapSlab.reserve(chunks * CHUNK_BYTES);
         memory = new UnsafeBuffer(slab.buffer());
         free = new int[chunks];
@@ -78,18 +86,30 @@ public final class AudioChunkPool implements AutoCloseable
         return free.length - freeCount;
     }
 
-    /** A chunk, or {@link #NO_CHUNK} when every chunk is lent. */
+    /** Cold chunks the audio memory budget refused so far. */
+    public long refusals()
+    {
+        return refusals;
+    }
+
+    /** A chunk, or {@link #NO_CHUNK} when every chunk is lent or the next one would exceed the memory budget. */
     public int acquire()
     {
         if (0 == freeCount)
         {
             return NO_CHUNK;
         }
-        final int chunk = free[--freeCount];
-        if (freeCount < coldCount)
+        if (freeCount <= coldCount)
         {
-            coldCount = freeCount;
+            // The chunk on top holds no pages: writing to it commits them.
+            if (!budget.tryCommit(CHUNK_BYTES))
+            {
+                refusals++;
+                return NO_CHUNK;
+            }
+            coldCount = freeCount - 1;
         }
+        final int chunk = free[--freeCount];
         if (freeCount < minFreeSinceTrim)
         {
             minFreeSinceTrim = freeCount;
@@ -99,7 +119,19 @@ public final class AudioChunkPool implements AutoCloseable
 
     public void release(final int chunk)
     {
-        free[freeCount++] = chunk;
+        if (budget.isOverdrawn())
+        {
+            // A request body was committed past the budget: this chunk's pages pay for it now instead of staying
+            // warm. It joins the cold entries at the bottom; the warm one it displaces goes on top.
+            slab.release(offset(chunk), CHUNK_BYTES);
+            budget.release(CHUNK_BYTES);
+            free[freeCount++] = free[coldCount];
+            free[coldCount++] = chunk;
+        }
+        else
+        {
+            free[freeCount++] = chunk;
+        }
     }
 
     /**
@@ -122,6 +154,7 @@ public final class AudioChunkPool implements AutoCloseable
             coldCount = idle;
         }
         minFreeSinceTrim = freeCount;
+        budget.release((long)released * CHUNK_BYTES);
         return released;
     }
 

@@ -177,20 +177,31 @@ public final class AudioSession implements InferenceCaller, SessionTimers.Owner
         }
     }
 
-    /** Send everything pending as one batch, unless nothing is pending or no request body is free. */
+    /**
+     * Send everything pending as one batch, unless nothing is pending or no request body is free. Its body is
+     * committed first, so that while that overdraws the audio memory budget the chunks the batch leaves give their
+     * pages back at once.
+     */
     private void send(final long nowNanos, final long latenessNanos)
     {
+        if (shedding && ring.isEmpty())
+        {
+            // Frames were shed while nothing was stored (the memory budget refused a chunk): no answer will come to
+            // report them, so the flush does.
+            reportShedFrames();
+        }
         if (null == ring || 0 == ring.pending())
         {
             return;
         }
-        final InferenceExchange exchange = loop.lendExchange();
+        final int bodyBytes = ring.pending() * FRAME_BYTES;
+        final InferenceExchange exchange = loop.lendExchange(bodyBytes);
         if (null == exchange)
         {
             loop.metrics.increment(LoopMetrics.FLUSHES_DEFERRED);
             return;
         }
-        ring.freezeBatch(exchange.requestBody(ring.pending() * FRAME_BYTES));
+        ring.freezeBatch(exchange.requestBody(bodyBytes));
         batch = BatchState.IN_FLIGHT;
         batchFlushLatenessNanos = latenessNanos;
         loop.inFlightBatches++;

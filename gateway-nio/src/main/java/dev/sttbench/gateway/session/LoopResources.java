@@ -104,23 +104,25 @@ public final class LoopResources
     }
 
     /**
-     * An idle exchange for a batch: a returned one, or a new one while more batches are out than ever before;
-     * null when every request body of the loop is lent (the flush waits for the next one).
+     * An idle exchange for a batch of {@code bodyBytes}, its body's pages committed: a returned one, or a new one
+     * while more batches are out than ever before; null when every request body of the loop is lent (the flush
+     * waits for the next one).
      */
-    InferenceExchange lendExchange()
+    InferenceExchange lendExchange(final int bodyBytes)
     {
-        final InferenceExchange exchange = exchanges.pollLast();
+        InferenceExchange exchange = exchanges.pollLast();
         minIdleExchangesSinceTrim = Math.min(minIdleExchangesSinceTrim, exchanges.size());
-        if (null != exchange)
+        if (null == exchange)
         {
-            return exchange;
+            final int slot = slots.requestBodies().acquire();
+            if (slot < 0)
+            {
+                return null;
+            }
+            exchange = inference.newExchange(completionSink, slot, slots.requestBodies().view(slot));
         }
-        final int slot = slots.requestBodies().acquire();
-        if (slot < 0)
-        {
-            return null;
-        }
-        return inference.newExchange(completionSink, slot, slots.requestBodies().view(slot));
+        slots.requestBodies().commit(exchange.bodySlot(), bodyBytes);
+        return exchange;
     }
 
     /** An exchange whose outcome is handled; one the HTTP client may still write into is dropped. */

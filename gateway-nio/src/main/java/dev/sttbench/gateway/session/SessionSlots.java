@@ -8,7 +8,8 @@ import dev.sttbench.gateway.config.GatewayConfig;
  * the gateway may hold. A session owns nothing else up front: its ring borrows audio chunks from the loop's
  * {@link AudioChunkPool} as audio arrives, its requests borrow bodies from the {@link RequestBodySlab}, and its
  * outbound buffer, a fixed page-aligned slice of a reserved slab, is only viewed (and its pages only committed)
- * once a write falls short; its pages go back to the OS when the session leaves.
+ * once a write falls short; its pages go back to the OS when the session leaves. Chunks and bodies are committed to
+ * the {@link AudioMemoryBudget} all loops share.
  */
 public final class SessionSlots implements AutoCloseable
 {
@@ -23,12 +24,12 @@ public final class SessionSlots implements AutoCloseable
     private final int[] free;
     private int freeCount;
 
-    public SessionSlots(final GatewayConfig config, final SessionLimit limit)
+    public SessionSlots(final GatewayConfig config, final SessionLimit limit, final AudioMemoryBudget audioMemory)
     {
         this.limit = limit;
         final int slots = config.maxSessions();
-        audio = new AudioChunkPool(config.audioChunksPerLoop());
-        requestBodies = new RequestBodySlab(config.requestBodiesPerLoop(), config.maxRequestBodyBytes());
+        audio = new AudioChunkPool(config.audioChunksPerLoop(), audioMemory);
+        requestBodies = new RequestBodySlab(config.requestBodiesPerLoop(), config.maxRequestBodyBytes(), audioMemory);
         outboundBytes = config.outboundBufferBytes();
         outboundStride = (outboundBytes + PAGE_BYTES - 1) / PAGE_BYTES * PAGE_BYTES;
         outboundSlab = OffHeapSlab.reserve((long)slots * outboundStride);

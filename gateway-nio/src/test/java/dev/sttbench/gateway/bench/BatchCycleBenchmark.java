@@ -6,6 +6,7 @@ import dev.sttbench.gateway.inference.InferenceCaller;
 import dev.sttbench.gateway.inference.InferenceExchange;
 import dev.sttbench.gateway.inference.InferencePort;
 import dev.sttbench.gateway.metrics.LoopMetrics;
+import dev.sttbench.gateway.session.AudioMemoryBudget;
 import dev.sttbench.gateway.session.AudioSession;
 import dev.sttbench.gateway.session.LoopResources;
 import dev.sttbench.gateway.session.SessionLimit;
@@ -93,7 +94,8 @@ public class BatchCycleBenchmark
     {
         final GatewayConfig config = GatewayConfig.fromEnv(Map.of("WORKER_THREADS", "1", "MAX_SESSIONS", "1",
             "FLUSH_PHASE_JITTER_MS", "0"));
-        slots = new SessionSlots(config, new SessionLimit(config.maxSessions()));
+        slots = new SessionSlots(config, new SessionLimit(config.maxSessions()),
+            new AudioMemoryBudget(AudioMemoryBudget.UNLIMITED));
         loop = new LoopResources(config, new LoopMetrics(), port, exchange -> { }, new SessionTimers(0), slots);
         session = new AudioSession(loop, slots.acquire(), new AudioSession.Output()
         {

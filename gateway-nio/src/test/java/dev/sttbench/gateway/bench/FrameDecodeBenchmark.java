@@ -1,6 +1,7 @@
 package dev.sttbench.gateway.bench;
 
 import dev.sttbench.gateway.session.AudioChunkPool;
+import dev.sttbench.gateway.session.AudioMemoryBudget;
 import dev.sttbench.gateway.session.AudioRing;
 import dev.sttbench.gateway.websocket.FrameDecoder;
 import dev.sttbench.gateway.websocket.FrameHandler;
@@ -48,7 +49,7 @@ public class FrameDecodeBenchmark implements FrameHandler
     @Setup
     public void setup()
     {
-        pool = new AudioChunkPool(AudioChunkPool.chunksFor(256));
+        pool = new AudioChunkPool(AudioChunkPool.chunksFor(256), new AudioMemoryBudget(AudioMemoryBudget.UNLIMITED));
         ring = new AudioRing(pool, 256);
         ring.reset(1);
         final Random random = new Random(7);

@@ -32,6 +32,7 @@ class GatewayConfigTest
         assertEquals(100, config.inferenceMaxStreams());
         assertEquals(16, config.inferenceMaxConnections());
         assertEquals(4096, config.inferenceQueueMax());
+        assertEquals(0, config.audioMemoryMb(), "derived from the container's limit");
     }
 
     @Test
@@ -65,7 +66,8 @@ class GatewayConfigTest
             Map.of("LOOP_PACING_US", "-1"), Map.of("READ_INTERVAL_MS", "-5"),
             Map.of("MAX_SESSIONS", "1000001"), Map.of("INFERENCE_MAX_STREAMS", "0"),
             Map.of("INFERENCE_MAX_STREAMS", "lots"), Map.of("INFERENCE_MAX_CONNECTIONS", "0"),
-            Map.of("INFERENCE_MAX_CONNECTIONS", "257"), Map.of("INFERENCE_QUEUE_MAX", "-1")))
+            Map.of("INFERENCE_MAX_CONNECTIONS", "257"), Map.of("INFERENCE_QUEUE_MAX", "-1"),
+            Map.of("AUDIO_MEMORY_MB", "-1"), Map.of("AUDIO_MEMORY_MB", "256M")))
         {
             final String name = env.keySet().iterator().next();
             final IllegalArgumentException ex =

@@ -1,6 +1,7 @@
 package dev.sttbench.gateway.server;
 
 import dev.sttbench.gateway.config.GatewayConfig;
+import dev.sttbench.gateway.session.AudioMemoryBudget;
 import dev.sttbench.gateway.session.SessionLimit;
 import dev.sttbench.gateway.inference.InferenceClient;
 import dev.sttbench.gateway.metrics.MetricsRenderer;
@@ -75,8 +76,10 @@ class EventLoopFaultTest
             // Nothing listens on port 1: no request is made in these tests anyway.
             final InferenceClient inference = new InferenceClient(URI.create("http://127.0.0.1:1"), 4, 2000);
             final AtomicReference<EventLoop> self = new AtomicReference<>();
-            final EventLoop loop = new EventLoop(0, config, listener, new SessionLimit(config.maxSessions()), inference,
-                () -> MetricsRenderer.render(List.of(self.get().metrics()), 0), health, loopFailure::complete);
+            final AudioMemoryBudget audioMemory = new AudioMemoryBudget(AudioMemoryBudget.UNLIMITED);
+            final EventLoop loop = new EventLoop(0, config, listener, new SessionLimit(config.maxSessions()), audioMemory,
+                inference, () -> MetricsRenderer.render(List.of(self.get().metrics()), 0, audioMemory), health,
+                loopFailure::complete);
             self.set(loop);
             new Thread(loop, "event-loop-under-test").start();
             return new RunningLoop(loop, inference, port);

@@ -23,7 +23,7 @@ class AudioRingTest
     /** A ring of {@code capacity} frames over a pool that can fill it, numbering from seq 1. */
     private AudioRing ring(final int capacity)
     {
-        pool = new AudioChunkPool(AudioChunkPool.chunksFor(capacity));
+        pool = new AudioChunkPool(AudioChunkPool.chunksFor(capacity), new AudioMemoryBudget(AudioMemoryBudget.UNLIMITED));
         final AudioRing ring = new AudioRing(pool, capacity);
         ring.reset(1);
         return ring;
@@ -126,7 +126,7 @@ class AudioRingTest
     @Test
     void aFullRingOrAnEmptyPoolRefusesTheNextFrame()
     {
-        pool = new AudioChunkPool(1);
+        pool = new AudioChunkPool(1, new AudioMemoryBudget(AudioMemoryBudget.UNLIMITED));
         final AudioRing first = new AudioRing(pool, 4);
         final AudioRing second = new AudioRing(pool, 4);
         first.reset(1);
@@ -160,7 +160,7 @@ class AudioRingTest
     @Test
     void chunksFreeForAWholeTrimPeriodGiveTheirPagesBack()
     {
-        pool = new AudioChunkPool(4);
+        pool = new AudioChunkPool(4, new AudioMemoryBudget(AudioMemoryBudget.UNLIMITED));
         final int a = pool.acquire();
         final int b = pool.acquire();
         pool.memory().putByte(AudioChunkPool.offset(a), (byte)7);

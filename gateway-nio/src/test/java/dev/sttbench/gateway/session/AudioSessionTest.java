@@ -76,6 +76,7 @@ class AudioSessionTest
 
     private final FakePort port = new FakePort();
     private final List<JsonObject> sent = new ArrayList<>();
+    private AudioMemoryBudget audioMemory = new AudioMemoryBudget(AudioMemoryBudget.UNLIMITED);
     private LoopResources loop;
     private AudioSession session;
     private int slot;
@@ -90,7 +91,7 @@ class AudioSessionTest
         }
         final GatewayConfig config = GatewayConfig.fromEnv(vars);
         loop = new LoopResources(config, new LoopMetrics(), port, completion -> { }, new SessionTimers(0),
-            new SessionSlots(config, new SessionLimit(config.maxSessions())));
+            new SessionSlots(config, new SessionLimit(config.maxSessions()), audioMemory));
         slot = loop.slots.acquire();
         session = new AudioSession(loop, slot, new AudioSession.Output()
         {
@@ -346,6 +347,43 @@ class AudioSessionTest
     }
 
     @Test
+    void framesShedForWantOfAudioMemoryAreReportedAtTheNextFlushWhenNothingIsStored()
+    {
+        audioMemory = new AudioMemoryBudget(AudioChunkPool.CHUNK_BYTES);
+        open();
+        for (int seq = 1; seq <= AudioChunkPool.FRAMES_PER_CHUNK; seq++)
+        {
+            assertTrue(frame(seq, seq * 20));
+        }
+        assertFalse(frame(13, 260), "a second chunk would exceed the budget");
+        flush(1000);
+        assertEquals(AudioChunkPool.CHUNK_BYTES, audioMemory.committedBytes(),
+            "the body's two pages overdrew the budget and the chunk it emptied paid for them");
+        answer(null);
+        assertRange(sent.get(0), "partial", 1, 12);
+        assertRange(sent.get(1), "error", 13, 13);
+        assertEquals("buffer_overflow", sent.get(1).get("kind"));
+
+        // The idle exchange's body holds the whole budget: nothing is stored, and no batch is out to report it.
+        assertFalse(frame(14, 1020));
+        assertFalse(frame(15, 1040));
+        flush(2000);
+        assertEquals(1, port.bodies.size());
+        assertRange(sent.get(2), "error", 14, 15);
+        assertEquals("buffer_overflow", sent.get(2).get("kind"));
+        assertEquals(3, loop.metrics.get(LoopMetrics.FRAMES_SHED));
+        assertEquals(2, loop.slots.audio().refusals(), "frame 15 was shed without asking: a range was open");
+
+        loop.trimExchanges();
+        loop.trimExchanges();
+        assertEquals(0, audioMemory.committedBytes(), "the idle exchange is dropped with its body");
+        assertTrue(frame(16, 2020), "storing resumes once memory is free");
+        flush(3000);
+        answer(null);
+        assertRange(sent.get(3), "partial", 16, 16);
+    }
+
+    @Test
     void drainingSendsNoNewBatchButAnswersTheOneInFlight()
     {
         open();
@@ -394,7 +432,7 @@ class AudioSessionTest
         frame(1, 20);
         flush(1000);
         answer(null);
-        final InferenceExchange lentElsewhere = loop.lendExchange();
+        final InferenceExchange lentElsewhere = loop.lendExchange(640);
         frame(2, 1020);
         flush(2000);
         assertEquals(1, port.exchanges.size(), "the loop's only body is lent: no request");
