@@ -34,6 +34,18 @@ class CgroupMemoryLimitTest
     @TempDir
     Path root;
 
+    /** The limit read after laying out {@code /proc/self/cgroup}, its mountinfo and {@code files} (path, text, ...). */
+    private CgroupMemoryLimit read(final String cgroups, final String mounts, final String... files) throws IOException
+    {
+        write("proc/self/cgroup", cgroups);
+        write("proc/self/mountinfo", mounts);
+        for (int i = 0; i < files.length; i += 2)
+        {
+            write(files[i], files[i + 1]);
+        }
+        return CgroupMemoryLimit.read(root);
+    }
+
     private void write(final String path, final String text) throws IOException
     {
         final Path file = root.resolve(path);
@@ -44,11 +56,10 @@ class CgroupMemoryLimitTest
     @Test
     void v1ReadsTheMemoryControllersLimitInTheProcesssCgroup() throws IOException
     {
-        write("proc/self/cgroup", "4:memory:/sttbench-sttb0-gateway\n3:cpuset:/sttbench-sttb0-gateway\n0::/\n");
-        write("proc/self/mountinfo", HYBRID_MOUNTS);
-        write("sys/fs/cgroup/memory/memory.limit_in_bytes", V1_UNLIMITED + "\n");
-        write("sys/fs/cgroup/memory/sttbench-sttb0-gateway/memory.limit_in_bytes", "268435456\n");
-        final CgroupMemoryLimit limit = CgroupMemoryLimit.read(root);
+        final CgroupMemoryLimit limit = read(
+            "4:memory:/sttbench-sttb0-gateway\n3:cpuset:/sttbench-sttb0-gateway\n0::/\n", HYBRID_MOUNTS,
+            "sys/fs/cgroup/memory/memory.limit_in_bytes", V1_UNLIMITED + "\n",
+            "sys/fs/cgroup/memory/sttbench-sttb0-gateway/memory.limit_in_bytes", "268435456\n");
         assertEquals(256 * MIB, limit.bytes());
         assertEquals(Path.of("/sys/fs/cgroup/memory/sttbench-sttb0-gateway/memory.limit_in_bytes"), limit.file());
     }
@@ -56,22 +67,18 @@ class CgroupMemoryLimitTest
     @Test
     void v1InAContainerWhoseMountIsItsOwnCgroup() throws IOException
     {
-        write("proc/self/cgroup", "9:memory:/kubepods/pod1/abc\n");
-        write("proc/self/mountinfo",
-            "100 90 0:32 /kubepods/pod1/abc /sys/fs/cgroup/memory ro,relatime - cgroup cgroup rw,memory\n");
-        write("sys/fs/cgroup/memory/memory.limit_in_bytes", "536870912");
-        assertEquals(512 * MIB, CgroupMemoryLimit.read(root).bytes());
+        assertEquals(512 * MIB, read("9:memory:/kubepods/pod1/abc\n",
+            "100 90 0:32 /kubepods/pod1/abc /sys/fs/cgroup/memory ro,relatime - cgroup cgroup rw,memory\n",
+            "sys/fs/cgroup/memory/memory.limit_in_bytes", "536870912").bytes());
     }
 
     @Test
     void v2ReadsMemoryMaxAndAParentsSmallerLimitBinds() throws IOException
     {
-        write("proc/self/cgroup", "0::/kubepods/pod1/container\n");
-        write("proc/self/mountinfo", V2_MOUNTS);
-        write("sys/fs/cgroup/kubepods/memory.max", "max\n");
-        write("sys/fs/cgroup/kubepods/pod1/memory.max", "134217728\n");
-        write("sys/fs/cgroup/kubepods/pod1/container/memory.max", "max\n");
-        final CgroupMemoryLimit limit = CgroupMemoryLimit.read(root);
+        final CgroupMemoryLimit limit = read("0::/kubepods/pod1/container\n", V2_MOUNTS,
+            "sys/fs/cgroup/kubepods/memory.max", "max\n",
+            "sys/fs/cgroup/kubepods/pod1/memory.max", "134217728\n",
+            "sys/fs/cgroup/kubepods/pod1/container/memory.max", "max\n");
         assertEquals(128 * MIB, limit.bytes());
         assertEquals(Path.of("/sys/fs/cgroup/kubepods/pod1/memory.max"), limit.file());
     }
@@ -79,26 +86,17 @@ class CgroupMemoryLimitTest
     @Test
     void v2InACgroupNamespaceReadsTheMountItself() throws IOException
     {
-        write("proc/self/cgroup", "0::/\n");
-        write("proc/self/mountinfo", V2_MOUNTS);
-        write("sys/fs/cgroup/memory.max", "268435456\n");
-        assertEquals(256 * MIB, CgroupMemoryLimit.read(root).bytes());
+        assertEquals(256 * MIB, read("0::/\n", V2_MOUNTS, "sys/fs/cgroup/memory.max", "268435456\n").bytes());
     }
 
     @Test
     void maxV1sUnlimitedAndNoCgroupAtAllAreNoLimit() throws IOException
     {
         assertFalse(CgroupMemoryLimit.read(root).isLimited(), "no /proc/self/cgroup (not Linux)");
-
-        write("proc/self/cgroup", "0::/user.slice\n");
-        write("proc/self/mountinfo", V2_MOUNTS);
-        write("sys/fs/cgroup/user.slice/memory.max", "max\n");
-        assertFalse(CgroupMemoryLimit.read(root).isLimited(), "v2 max");
-
-        write("proc/self/cgroup", "4:memory:/process_api/1b55\n0::/\n");
-        write("proc/self/mountinfo", HYBRID_MOUNTS);
-        write("sys/fs/cgroup/memory/process_api/1b55/memory.limit_in_bytes", V1_UNLIMITED);
-        final CgroupMemoryLimit limit = CgroupMemoryLimit.read(root);
+        assertFalse(read("0::/user.slice\n", V2_MOUNTS, "sys/fs/cgroup/user.slice/memory.max", "max\n").isLimited(),
+            "v2 max");
+        final CgroupMemoryLimit limit = read("4:memory:/process_api/1b55\n0::/\n", HYBRID_MOUNTS,
+            "sys/fs/cgroup/memory/process_api/1b55/memory.limit_in_bytes", V1_UNLIMITED);
         assertFalse(limit.isLimited(), "v1 unlimited");
         assertEquals(CgroupMemoryLimit.UNLIMITED, limit.bytes());
         assertEquals("none", limit.toString());
@@ -107,21 +105,17 @@ class CgroupMemoryLimitTest
     @Test
     void aHierarchyThatIsNotMountedIsNoLimit() throws IOException
     {
-        write("proc/self/cgroup", "4:memory:/x\n");
-        write("proc/self/mountinfo", "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n");
-        assertFalse(CgroupMemoryLimit.read(root).isLimited());
+        assertFalse(read("4:memory:/x\n", "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n")
+            .isLimited());
     }
 
     @Test
     void aLimitFileHoldingAnythingElseFailsNamingTheVariableAndTheFile() throws IOException
     {
-        write("proc/self/cgroup", "0::/pod\n");
-        write("proc/self/mountinfo", V2_MOUNTS);
         for (final String text : new String[] { "lots", "-1", "", "12.5", "99999999999999999999" })
         {
-            write("sys/fs/cgroup/pod/memory.max", text);
-            final IllegalArgumentException ex =
-                assertThrows(IllegalArgumentException.class, () -> CgroupMemoryLimit.read(root), text);
+            final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                () -> read("0::/pod\n", V2_MOUNTS, "sys/fs/cgroup/pod/memory.max", text), text);
             assertTrue(ex.getMessage().startsWith("AUDIO_MEMORY_MB: "), ex.getMessage());
             assertTrue(ex.getMessage().contains("memory.max"), ex.getMessage());
         }
