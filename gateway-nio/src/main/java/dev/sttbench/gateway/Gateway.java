@@ -98,7 +98,7 @@ public final class Gateway implements AutoCloseable
 
     /**
      * Bind, preallocate and start the loops; returns once connections are accepted. Throws
-     * {@code IllegalArgumentException} naming AUDIO_MEMORY_MB when the audio memory budget cannot be derived.
+     * {@code IllegalArgumentException} naming AUDIO_MEMORY_MB when the container's memory limit cannot be read.
      */
     public static Gateway start(final GatewayConfig config)
     {

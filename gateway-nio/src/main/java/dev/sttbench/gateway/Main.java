@@ -41,7 +41,7 @@ public final class Main
         }
         catch (final IllegalArgumentException ex)
         {
-            // The audio memory budget could not be derived (a cgroup file that is not a limit, or no room for audio).
+            // The audio memory budget could not be derived: the cgroup's limit file holds no limit.
             System.err.println("invalid configuration: " + ex.getMessage());
             System.exit(EXIT_CONFIG);
             return;

@@ -12,11 +12,14 @@ import java.lang.management.MemoryUsage;
  * when set; else, under a container memory limit, that limit less what the JVM itself may take and a headroom;
  * else no budget (each session's SESSION_BUFFER_FRAMES alone bounds its audio).
  * <pre>
- * budget = limit - (max heap + metaspace cap + code cache cap + JVM_NATIVE_BYTES) - limit x HEADROOM_PERCENT / 100
+ * budget = limit - (max heap + metaspace cap + code cache cap + JVM_NATIVE_BYTES) - HEADROOM_PERCENT % of limit,
+ *          and at least MIN_BUDGET_PERCENT % of limit
  * </pre>
  * The JVM's share counts its caps, not its use: the heap, metaspace and code cache may each grow to their cap
  * (read from the running JVM; an uncapped metaspace counts what it has committed at startup), and what a process
- * of this JVM takes besides them is {@link #JVM_NATIVE_BYTES}.
+ * of this JVM takes besides them is {@link #JVM_NATIVE_BYTES}. Caps overstate use (the metaspace and code cache use
+ * about a third of theirs), so a limit they leave less than {@link #MIN_BUDGET_PERCENT} of still gets that much,
+ * with a warning, rather than a gateway that refuses to start in a container it fits.
  */
 public final class AudioMemorySizing
 {
@@ -33,6 +36,8 @@ public final class AudioMemorySizing
      * the logs.
      */
     static final int HEADROOM_PERCENT = 10;
+    /** Share of the limit audio gets at least. */
+    static final int MIN_BUDGET_PERCENT = 10;
 
     private final long budgetBytes;
     private final String derivation;
@@ -60,15 +65,16 @@ public final class AudioMemorySizing
             return new AudioMemorySizing(AudioMemoryBudget.UNLIMITED,
                 "no container memory limit: each session's audio is bounded by SESSION_BUFFER_FRAMES only");
         }
-        final long headroom = limit.bytes() / 100 * HEADROOM_PERCENT;
+        final long headroom = percent(limit.bytes(), HEADROOM_PERCENT);
         final long budget = limit.bytes() - jvm.bytes() - headroom;
         final String derivation = "container limit " + limit + " - JVM " + jvm + " - headroom " + mib(headroom) +
             " (" + HEADROOM_PERCENT + " % of the limit)";
-        if (budget <= 0)
+        final long floor = percent(limit.bytes(), MIN_BUDGET_PERCENT);
+        if (budget < floor)
         {
-            throw new IllegalArgumentException("AUDIO_MEMORY_MB: the container's memory limit leaves no memory for " +
-                "audio: " + derivation + "; raise the limit, lower the JVM's caps (-Xmx, -XX:MaxMetaspaceSize, " +
-                "-XX:ReservedCodeCacheSize) or set AUDIO_MEMORY_MB");
+            return new AudioMemorySizing(floor, "WARNING: " + derivation + " leaves less than " + MIN_BUDGET_PERCENT +
+                " % of the limit, so audio gets that and the JVM's caps no longer bound what fits: lower them (-Xmx, " +
+                "-XX:MaxMetaspaceSize, -XX:ReservedCodeCacheSize), raise the limit or set AUDIO_MEMORY_MB");
         }
         return new AudioMemorySizing(budget, derivation);
     }
@@ -82,6 +88,12 @@ public final class AudioMemorySizing
     public String toString()
     {
         return (AudioMemoryBudget.UNLIMITED == budgetBytes ? "none" : mib(budgetBytes)) + " (" + derivation + ")";
+    }
+
+    /** {@code percent} % of {@code bytes}, exact to the byte and without overflow for any limit. */
+    private static long percent(final long bytes, final int percent)
+    {
+        return bytes / 100 * percent + bytes % 100 * percent / 100;
     }
 
     private static String mib(final long bytes)
