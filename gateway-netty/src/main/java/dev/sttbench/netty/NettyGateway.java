@@ -110,6 +110,12 @@ public final class NettyGateway implements AutoCloseable
         return metrics.render();
     }
 
+    /** The event loops, for tests that stall one as a CPU quota does. */
+    EventLoopGroup eventLoops()
+    {
+        return group;
+    }
+
     String describe()
     {
         return "config " + config + "\n" +

@@ -42,7 +42,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter implements Infer
     /** First capacity of a session's pending audio (12 frames); it doubles as frames arrive. */
     private static final int PENDING_INITIAL_BYTES = 8 * 1024;
     private static final int FRAME_BYTES = GatewayConfig.FRAME_BYTES;
-    /** With READ_INTERVAL_MS: how long before a flush its read tick falls. */
+    /** With READ_INTERVAL_MS: how long a flush (or the drain) waits for the read it asked for before it sends. */
     private static final long READ_LEAD_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
     /** With READ_INTERVAL_MS, one read per tick: 0.5 s of audio is ~16 KB of frames. */
     private static final AdaptiveRecvByteBufAllocator TICK_RECEIVE_BUFFERS =
@@ -106,6 +106,9 @@ final class SessionHandler extends ChannelInboundHandlerAdapter implements Infer
     private ScheduledFuture<?> flushTask;
     private ScheduledFuture<?> readTask;
     private long nextFlushNanos;
+    /** READ_INTERVAL_MS: a flush came due and asked for a read; it sends when that read completes. */
+    private boolean flushAwaitsRead;
+    private long awaitedFlushLatenessNanos;
     private long lastFlushNanos;
     private ScheduledFuture<?> startTimeout;
     private ScheduledFuture<?> sendTimeout;
@@ -405,18 +408,18 @@ final class SessionHandler extends ChannelInboundHandlerAdapter implements Infer
     /**
      * READ_INTERVAL_MS: auto-read off, and one {@code read()} per tick takes everything the socket holds (a receive
      * buffer sized for it), so one read and one epoll wake-up serve ~25 frames instead of one. The ticks divide the
-     * flush interval and one falls {@link #READ_LEAD_NANOS} before each flush, so a batch holds every frame received
-     * by then. A ping, a close or EOF is seen within a tick.
+     * flush interval and one falls on each flush, which asks for its read itself (see {@link #onFlushDue}). A ping, a
+     * close or EOF is seen within a tick.
      */
     private void startReadTicks(final long flushPhaseNanos, final long flushIntervalNanos)
     {
         final long ticksPerFlush = Math.max(1, Math.round((double)flushIntervalNanos /
             TimeUnit.MILLISECONDS.toNanos(config.readIntervalMs())));
         final long periodNanos = flushIntervalNanos / ticksPerFlush;
-        final long firstNanos = Math.floorMod(flushPhaseNanos - READ_LEAD_NANOS, periodNanos);
+        final long firstNanos = Math.floorMod(flushPhaseNanos, periodNanos);
         ctx.channel().config().setRecvByteBufAllocator(TICK_RECEIVE_BUFFERS);
         ctx.channel().config().setAutoRead(false);
-        readTask = ctx.executor().scheduleAtFixedRate(ctx::read, firstNanos, periodNanos, TimeUnit.NANOSECONDS);
+        readTask = ctx.executor().scheduleAtFixedRate(this::readTick, firstNanos, periodNanos, TimeUnit.NANOSECONDS);
     }
 
     /** A complete 640-byte frame: number it, and append it to the pending audio or shed it. */
@@ -485,7 +488,54 @@ final class SessionHandler extends ChannelInboundHandlerAdapter implements Infer
             metrics.increment(Metrics.FLUSHES_SKIPPED);
             return;
         }
+        if (null != readTask)
+        {
+            // A read only happens at the loop's next I/O pass; sending now would leave out what the socket holds. A
+            // read tick scheduled just before the flush does not help a loop the CPU quota throttled: both tasks then
+            // run in one pass of tasks, before any I/O.
+            flushAwaitsRead = true;
+            awaitedFlushLatenessNanos = latenessNanos;
+            readTick();
+            ctx.executor().schedule(this::flushAfterRead, READ_LEAD_NANOS, TimeUnit.NANOSECONDS);
+            return;
+        }
         send(now, latenessNanos);
+    }
+
+    /**
+     * One read tick: auto-read on until the next read completes. Not {@code read()}: with auto-read off Netty reads
+     * one buffer per {@code read()}, and a socket that holds more (a loop stalled by its CPU quota) would fall behind.
+     */
+    private void readTick()
+    {
+        ctx.channel().config().setAutoRead(true);
+    }
+
+    /** The read a flush asked for completed, or found nothing to read within {@link #READ_LEAD_NANOS}. */
+    private void flushAfterRead()
+    {
+        if (flushAwaitsRead)
+        {
+            flushAwaitsRead = false;
+            if (null != readTask)
+            {
+                ctx.channel().config().setAutoRead(false);
+            }
+            if (!draining && State.STREAMING == state && !inFlight)
+            {
+                send(System.nanoTime(), awaitedFlushLatenessNanos);
+            }
+        }
+    }
+
+    public void channelReadComplete(final ChannelHandlerContext ctx) throws Exception
+    {
+        if (null != readTask)
+        {
+            ctx.channel().config().setAutoRead(false);
+        }
+        flushAfterRead();
+        super.channelReadComplete(ctx);
     }
 
     private void send(final long nowNanos, final long latenessNanos)

@@ -67,6 +67,43 @@ class GatewayEndToEndTest
         }
     }
 
+    /**
+     * A loop stalled past a read tick and a flush, as a CFS quota stalls it, runs both in one pass of tasks on waking:
+     * the flush still sends what the socket holds by then, not only what the loop read before the stall.
+     */
+    @Test
+    void aStalledLoopReadsTheSocketBeforeItFlushes() throws Exception
+    {
+        try (NettyGateway ticking = NettyHarness.gateway(simulator.port(), "READ_INTERVAL_MS", "500",
+                "WORKER_THREADS", "1");
+            Harness.JdkClient client = new Harness.JdkClient(ticking.port());
+            ScheduledExecutorService sender = Executors.newSingleThreadScheduledExecutor())
+        {
+            client.start();
+            final AtomicLong seq = new AtomicLong();
+            sender.scheduleAtFixedRate(() -> client.sendFrame(Pcm.frame(9, seq.incrementAndGet())),
+                0, 20, TimeUnit.MILLISECONDS);
+            client.next(5_000);
+            final AtomicLong sentWhenAwake = new AtomicLong();
+            ticking.eventLoops().next().execute(() ->
+            {
+                try
+                {
+                    Thread.sleep(1_500);
+                }
+                catch (final InterruptedException e)
+                {
+                    Thread.currentThread().interrupt();
+                }
+                sentWhenAwake.set(seq.get());
+            });
+            final JsonObject partial = Harness.json(client.next(5_000).text());
+            final long newest = Harness.longOf(partial, "newest_frame_seq");
+            assertTrue(newest >= sentWhenAwake.get() - 15, "the flush after the stall named frames up to " + newest +
+                " while " + sentWhenAwake.get() + " had been sent when the loop woke");
+        }
+    }
+
     /** Streams one session until 4 partials came; checks them; returns the frames they name. */
     private static long streamAndCheckPartials(final NettyGateway gateway, final long sessionId) throws Exception
     {
