@@ -419,7 +419,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter implements Infer
         final long firstNanos = Math.floorMod(flushPhaseNanos, periodNanos);
         ctx.channel().config().setRecvByteBufAllocator(TICK_RECEIVE_BUFFERS);
         ctx.channel().config().setAutoRead(false);
-        readTask = ctx.executor().scheduleAtFixedRate(this::readTick, firstNanos, periodNanos, TimeUnit.NANOSECONDS);
+        readTask = ctx.executor().scheduleAtFixedRate(ctx::read, firstNanos, periodNanos, TimeUnit.NANOSECONDS);
     }
 
     /** A complete 640-byte frame: number it, and append it to the pending audio or shed it. */
@@ -495,7 +495,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter implements Infer
             // run in one pass of tasks, before any I/O.
             flushAwaitsRead = true;
             awaitedFlushLatenessNanos = latenessNanos;
-            readTick();
+            readAll();
             ctx.executor().schedule(this::flushAfterRead, READ_LEAD_NANOS, TimeUnit.NANOSECONDS);
             return;
         }
@@ -503,10 +503,11 @@ final class SessionHandler extends ChannelInboundHandlerAdapter implements Infer
     }
 
     /**
-     * One read tick: auto-read on until the next read completes. Not {@code read()}: with auto-read off Netty reads
-     * one buffer per {@code read()}, and a socket that holds more (a loop stalled by its CPU quota) would fall behind.
+     * A flush's read: auto-read on until the read completes, so that it takes everything the socket holds. A tick's
+     * {@code read()} takes one buffer (32 KiB, a tick's audio is ~16 KB), which leaves a backlog behind after a stall;
+     * reading on to the end costs one more {@code read} that finds nothing, so only the flush pays it.
      */
-    private void readTick()
+    private void readAll()
     {
         ctx.channel().config().setAutoRead(true);
     }
