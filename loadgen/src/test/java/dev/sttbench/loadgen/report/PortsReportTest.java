@@ -67,6 +67,19 @@ class PortsReportTest {
     }
 
     @Test
+    void eachPortIsCostedAtTheTopCountItAndTheBaselinePassed() throws Exception {
+        twoLadders();
+        LadderFixture slow = new LadderFixture(tmp.resolve("slow-ladder"));
+        slow.cpuFactor = 3;
+        slow.run(500, 1, false).run(250, 1, true).write();
+
+        String row = PortsReport.indexRow(PortsReport.read(tmp, List.of("nio", "netty", "slow")), "run", "link");
+
+        String[] cells = row.split(" \\| ");
+        assertTrue(cells[2].startsWith("500: nio ") && cells[2].contains("(2.00×); slow: no count both passed"), row);
+    }
+
+    @Test
     void aMissingLadderOrOneLabelIsAnError() throws Exception {
         twoLadders();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
