@@ -426,7 +426,7 @@ for gateway in nio netty; do
     [[ -z $left ]] || fail "compare-ports left running: $left"
   done
 done
-if grep -q '^| .* | nio 10, .*; netty 10, .*(1.00×) | 10: nio .*, netty .*× | ' "$TMP/results/ports.md" 2>/dev/null; then
+if grep -q '^| .* | nio 10, .*; netty 10, .*(1.00×) | 10: nio .*, netty .*×) | ' "$TMP/results/ports.md" 2>/dev/null; then
   pass "compare-ports appended its index row"
 else
   fail "compare-ports index: $(tail -n 1 "$TMP/results/ports.md" 2>/dev/null)"
