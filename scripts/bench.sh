@@ -20,6 +20,8 @@
 #                         servers advertise) and GOAWAY interval; unset: its defaults (1000000, none)
 #   GATEWAY_INFERENCE_MAX_STREAMS GATEWAY_INFERENCE_MAX_CONNECTIONS GATEWAY_INFERENCE_QUEUE_MAX   the gateway's
 #                         streams per connection, connections and queue toward inference; unset: its defaults
+#   GATEWAY_AUDIO_MEMORY_MB   the gateway's AUDIO_MEMORY_MB (its off-heap audio budget); unset: derived from its
+#                         cgroup's memory limit (POD=1), or none without one
 #   LOADGEN_SEND_PATH     loadgen --send-path: auto (default: io_uring where available), io_uring or write
 #   LOADGEN_RT_PRIORITY   SCHED_FIFO priority of loadgen's loops (default 1 when LOADGEN_CPUS is set and this
 #                         shell may use SCHED_FIFO, else 0 = normal scheduling)

@@ -264,7 +264,8 @@ start_inference_sim() {
 # pinned and under GATEWAY_CPU_LIMIT's CFS quota when set, and waits for its health: sets gateway_pid,
 # GATEWAY_PORT, ws_url, CGROUP_DIR (the caller removes it) and gateway_env. GATEWAY_WORKER_THREADS, GATEWAY_MAX_SESSIONS, GATEWAY_SESSION_BUFFER_FRAMES,
 # GATEWAY_IDLE_TIMEOUT_MS become its WORKER_THREADS, MAX_SESSIONS, SESSION_BUFFER_FRAMES, IDLE_TIMEOUT_MS;
-# GATEWAY_INFERENCE_MAX_STREAMS, _MAX_CONNECTIONS, _QUEUE_MAX its INFERENCE_MAX_STREAMS, ... (when set).
+# GATEWAY_INFERENCE_MAX_STREAMS, _MAX_CONNECTIONS, _QUEUE_MAX its INFERENCE_MAX_STREAMS, ..., GATEWAY_AUDIO_MEMORY_MB
+# its AUDIO_MEMORY_MB (when set).
 start_gateway() {
   local -a cgroup_exec=()
   gateway_env=("$GATEWAY_MALLOC_ENV" PORT="$GATEWAY_PORT" INFERENCE_URL="$sim_url" CPU_PASSES="$CPU_PASSES"
@@ -278,6 +279,7 @@ start_gateway() {
   [[ -z ${GATEWAY_INFERENCE_MAX_CONNECTIONS:-} ]] ||
     gateway_env+=(INFERENCE_MAX_CONNECTIONS="$GATEWAY_INFERENCE_MAX_CONNECTIONS")
   [[ -z ${GATEWAY_INFERENCE_QUEUE_MAX:-} ]] || gateway_env+=(INFERENCE_QUEUE_MAX="$GATEWAY_INFERENCE_QUEUE_MAX")
+  [[ -z ${GATEWAY_AUDIO_MEMORY_MB:-} ]] || gateway_env+=(AUDIO_MEMORY_MB="$GATEWAY_AUDIO_MEMORY_MB")
   [[ -z ${POD_GATEWAY_IP:-} ]] || gateway_env+=(BIND_ADDRESS="$POD_GATEWAY_IP")
   if [[ -n $GATEWAY_CPU_LIMIT ]]; then
     if [[ -n ${POD_GATEWAY_IP:-} ]]; then

@@ -294,13 +294,13 @@ smoke_env=(SESSIONS=20 WARMUP=2 MEASURE=5 RAMP=1 SPREAD=500 LABEL=smoke SIM_PORT
 # 2. smoke bench
 point="$TMP/results/smoke-20"
 rc=0
-env "${smoke_env[@]}" scripts/bench.sh >"$TMP/smoke.out" 2>"$TMP/smoke.err" || rc=$?
+env "${smoke_env[@]}" GATEWAY_AUDIO_MEMORY_MB=64 scripts/bench.sh >"$TMP/smoke.out" 2>"$TMP/smoke.err" || rc=$?
 # Exit 2 with client_bound: the load generator missed its own send schedule (a busy machine), which says
 # nothing about the scripts or the gateway; such a run is repeated once.
 if ((rc == 2)) && grep -Eq '"client_bound" *: *true' "$point/summary.json" 2>/dev/null; then
   echo "note: smoke run was client-bound ($(grep -v '^report:' "$TMP/smoke.out" | tail -n 1)); running it again"
   rc=0
-  env "${smoke_env[@]}" scripts/bench.sh >"$TMP/smoke.out" 2>"$TMP/smoke.err" || rc=$?
+  env "${smoke_env[@]}" GATEWAY_AUDIO_MEMORY_MB=64 scripts/bench.sh >"$TMP/smoke.out" 2>"$TMP/smoke.err" || rc=$?
 fi
 if ((rc == 0)); then pass "smoke bench exit 0: $(grep -v '^report:' "$TMP/smoke.out" | tail -n 1)"; else
   fail "smoke bench exited $rc"
@@ -327,6 +327,12 @@ for role in gateway inference-sim loadgen; do
 done
 rows=$(($(wc -l <"$point/gateway-metrics.csv" 2>/dev/null || echo 1) - 1))
 if ((rows >= 2)); then pass "gateway frame counter sampled $rows times"; else fail "gateway frame counter not sampled (GATEWAY_FRAMES_METRIC?)"; fi
+if grep -qF 'audio memory budget, all loops: 64 MiB (AUDIO_MEMORY_MB=64)' "$point/gateway.log" 2>/dev/null \
+  && grep -q '^gateway_env=.* AUDIO_MEMORY_MB=64' "$point/run.env"; then
+  pass "GATEWAY_AUDIO_MEMORY_MB reaches the gateway and run.env"
+else
+  fail "GATEWAY_AUDIO_MEMORY_MB=64: gateway.log says '$(grep -m 1 'audio memory budget' "$point/gateway.log" 2>/dev/null)'"
+fi
 left=$(survivors "$point/run.env" "$point")
 if [[ -z $left ]]; then pass "no process of the smoke bench outlives it"; else fail "still running after the smoke bench: $left"; fi
 cg=$(cgroup_of "$point/run.env")
