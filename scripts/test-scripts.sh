@@ -49,7 +49,6 @@ survivors() {
   done
 }
 
-# The cgroup directory recorded in run.env $1, if the run had one.
 # Waits (at most 60 s) until the run writing RUN_ENV has recorded KEY (e.g. loadgen_pid: its load started),
 # or PID is gone.
 await_recorded() {
@@ -59,6 +58,23 @@ await_recorded() {
   done
 }
 
+# Runs CMD... in the background until RUN_ENV records KEY (e.g. loadgen_pid: its load started), then a second more,
+# sends it SIGTERM and waits: its exit status in stopped_rc, the seconds from the signal to its exit in stopped_took.
+stop_once_recorded() {
+  local key=$1 run_env=$2 pid signalled
+  shift 2
+  "$@" &
+  pid=$!
+  await_recorded "$key" "$run_env" "$pid"
+  sleep 1
+  signalled=$SECONDS
+  kill -TERM "$pid" 2>/dev/null || true
+  stopped_rc=0
+  wait "$pid" || stopped_rc=$?
+  stopped_took=$((SECONDS - signalled))
+}
+
+# The cgroup directory recorded in run.env $1, if the run had one.
 cgroup_of() { sed -n 's/^cgroup=v[12] \([^ ]*\).*/\1/p' "$1" | tail -n 1; }
 
 # The plain closing line CI reads: "N passed, N failed"; exits non-zero on any failure.
@@ -106,16 +122,12 @@ density_tests() {
   if ((rc == 2)) && grep -q '^density 50 OVER BUDGET' "$TMP/density-budget.out"; then pass "density over a 1 MiB budget exits 2"
   else fail "density over a 1 MiB budget exited $rc: $(cat "$TMP/density-budget.out")"; fi
   # SIGTERM during the hold stops every process it started (the loadgen's children included), exit 143.
-  local stopped="$results/stopped" density_pid
-  env "${density_env[@]}" CONNECTIONS=50 HOLD=60 OUT_DIR="$stopped" scripts/density.sh >/dev/null 2>"$TMP/density-stopped.err" &
-  density_pid=$!
-  await_recorded open_seen_ms "$stopped/run.env" "$density_pid"
-  kill -TERM "$density_pid" 2>/dev/null || true
-  rc=0
-  wait "$density_pid" || rc=$?
+  local stopped="$results/stopped"
+  stop_once_recorded open_seen_ms "$stopped/run.env" env "${density_env[@]}" CONNECTIONS=50 HOLD=60 OUT_DIR="$stopped" \
+    scripts/density.sh >/dev/null 2>"$TMP/density-stopped.err"
   left=$(survivors "$stopped/run.env" "$stopped")
-  if ((rc == 143)) && [[ -z $left ]]; then pass "density.sh exits 143 on SIGTERM, nothing left running"
-  else fail "density.sh on SIGTERM exited $rc, left running: ${left:-nothing}"; fi
+  if ((stopped_rc == 143)) && [[ -z $left ]]; then pass "density.sh exits 143 on SIGTERM, nothing left running"
+  else fail "density.sh on SIGTERM exited $stopped_rc, left running: ${left:-nothing}"; fi
 
   row=$(grep -c '^| [0-9]' "$results/density.md" 2>/dev/null || true)
   if ((row == 2)) && head -n 1 "$results/density.md" | grep -q '^# Density runs'; then pass "density.md: header and one row per run"
@@ -196,16 +208,11 @@ pod_tests() {
 
   # SIGTERM mid-load (Ctrl-C takes the same trap): exit 143, every process, namespace, veth and cgroup gone.
   local stopped="$results/stopped" bench_pid
-  env "${pod_env[@]}" MEASURE=60 OUT_DIR="$stopped" scripts/bench.sh >/dev/null 2>"$TMP/pod-stopped.err" &
-  bench_pid=$!
-  await_recorded loadgen_pid "$stopped/run.env" "$bench_pid"
-  sleep 1
-  kill -TERM "$bench_pid" 2>/dev/null || true
-  rc=0
-  wait "$bench_pid" || rc=$?
+  stop_once_recorded loadgen_pid "$stopped/run.env" env "${pod_env[@]}" MEASURE=60 OUT_DIR="$stopped" scripts/bench.sh \
+    >/dev/null 2>"$TMP/pod-stopped.err"
   left="$(survivors "$stopped/run.env" "$stopped")$(pod_leftovers "$bridge")"
-  if ((rc == 143)) && [[ -z $left ]]; then pass "POD=1 on SIGTERM exits 143 and removes everything"
-  else fail "POD=1 on SIGTERM exited $rc, left: ${left:-nothing}"; fi
+  if ((stopped_rc == 143)) && [[ -z $left ]]; then pass "POD=1 on SIGTERM exits 143 and removes everything"
+  else fail "POD=1 on SIGTERM exited $stopped_rc, left: ${left:-nothing}"; fi
 
   # The gateway OOM-killed mid-load: a filler in its memory cgroup writes tmpfs pages 8 MiB at a time until the
   # kernel kills something. Written with write(), they are in no process's RSS, so the OOM killer picks the
@@ -342,14 +349,9 @@ else fail "an unpinned loadgen got $(grep '^loadgen_rt_priority=' "$point/run.en
 
 # 3. SIGTERM mid-run
 stopped="$TMP/results/stopped"
-env "${smoke_env[@]}" MEASURE=60 OUT_DIR="$stopped" scripts/bench.sh >"$TMP/stopped.out" 2>"$TMP/stopped.err" &
-bench_pid=$!
-await_recorded loadgen_pid "$stopped/run.env" "$bench_pid"
-sleep 1
-kill -TERM "$bench_pid" 2>/dev/null || true
-rc=0
-wait "$bench_pid" || rc=$?
-if ((rc == 143)); then pass "bench.sh exits 143 on SIGTERM"; else fail "bench.sh exited $rc on SIGTERM"; fi
+stop_once_recorded loadgen_pid "$stopped/run.env" env "${smoke_env[@]}" MEASURE=60 OUT_DIR="$stopped" scripts/bench.sh \
+  >"$TMP/stopped.out" 2>"$TMP/stopped.err"
+if ((stopped_rc == 143)); then pass "bench.sh exits 143 on SIGTERM"; else fail "bench.sh exited $stopped_rc on SIGTERM"; fi
 left=$(survivors "$stopped/run.env" "$stopped")
 if [[ -z $left ]]; then pass "SIGTERM: every started process stopped"; else fail "SIGTERM left running: $left"; fi
 cg=$(cgroup_of "$stopped/run.env")
@@ -357,20 +359,12 @@ if [[ -z $cg || ! -d $cg ]]; then pass "SIGTERM: no cgroup left behind"; else fa
 
 # 3b. SIGTERM to a ladder mid-point reaches its running bench.sh
 stopped_ladder="$TMP/stopped-ladder"
-env "${smoke_env[@]}" MEASURE=60 POINTS=10 STEP=10 LADDER_DIR="$stopped_ladder" scripts/ladder.sh \
-  >"$TMP/stopped-ladder.out" 2>"$TMP/stopped-ladder.err" &
-ladder_pid=$!
 stopped_point="$stopped_ladder/points/10-1"
-await_recorded loadgen_pid "$stopped_point/run.env" "$ladder_pid"
-sleep 1
-signalled=$SECONDS
-kill -TERM "$ladder_pid" 2>/dev/null || true
-rc=0
-wait "$ladder_pid" || rc=$?
-took=$((SECONDS - signalled))
+stop_once_recorded loadgen_pid "$stopped_point/run.env" env "${smoke_env[@]}" MEASURE=60 POINTS=10 STEP=10 \
+  LADDER_DIR="$stopped_ladder" scripts/ladder.sh >"$TMP/stopped-ladder.out" 2>"$TMP/stopped-ladder.err"
 # Without forwarding, bash would only act on the signal once the point's 60 s had run out.
-if ((rc == 143 && took <= 20)); then pass "ladder.sh exits 143 on SIGTERM within ${took} s"
-else fail "ladder.sh exited $rc ${took} s after SIGTERM (expected 143 within 20 s)"; fi
+if ((stopped_rc == 143 && stopped_took <= 20)); then pass "ladder.sh exits 143 on SIGTERM within ${stopped_took} s"
+else fail "ladder.sh exited $stopped_rc ${stopped_took} s after SIGTERM (expected 143 within 20 s)"; fi
 left=$(survivors "$stopped_point/run.env" "$stopped_point")
 if [[ -z $left ]]; then pass "ladder SIGTERM: every started process stopped"; else fail "ladder SIGTERM left running: $left"; fi
 
