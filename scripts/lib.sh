@@ -3,7 +3,8 @@
 
 # Every script runs its JVMs on a JDK 25+, as the Makefile does: JAVA_HOME when it is one (make exports it), else
 # Temurin 25 under /usr/lib/jvm, so that a script run by hand does not fall back on the machine's default java.
-java_major() { "$1/bin/java" -version 2>&1 | sed -n '1s/[^"]*"\([0-9]*\).*/\1/p'; }
+# The JDK's major version from its release file: no JVM started each time a script sources this file.
+java_major() { sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release" 2>/dev/null; }
 if [[ -z ${JAVA_HOME:-} || ! -x $JAVA_HOME/bin/java || $(java_major "$JAVA_HOME") -lt 25 ]]; then
   for candidate in /usr/lib/jvm/temurin-25* /usr/lib/jvm/*-25* /usr/lib/jvm/jdk-25*; do
     if [[ -x $candidate/bin/java ]]; then export JAVA_HOME=$candidate; break; fi
