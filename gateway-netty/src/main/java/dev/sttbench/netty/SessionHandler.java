@@ -512,7 +512,10 @@ final class SessionHandler extends ChannelInboundHandlerAdapter implements Infer
         ctx.channel().config().setAutoRead(true);
     }
 
-    /** The read a flush asked for completed, or found nothing to read within {@link #READ_LEAD_NANOS}. */
+    /**
+     * The read a flush asked for completed, or found nothing to read within {@link #READ_LEAD_NANOS}: auto-read off
+     * again (only a flush turns it on once the session streams), and the batch goes.
+     */
     private void flushAfterRead()
     {
         if (flushAwaitsRead)
@@ -531,10 +534,6 @@ final class SessionHandler extends ChannelInboundHandlerAdapter implements Infer
 
     public void channelReadComplete(final ChannelHandlerContext ctx) throws Exception
     {
-        if (null != readTask)
-        {
-            ctx.channel().config().setAutoRead(false);
-        }
         flushAfterRead();
         super.channelReadComplete(ctx);
     }
