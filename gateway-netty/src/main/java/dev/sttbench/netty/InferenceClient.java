@@ -365,9 +365,11 @@ final class InferenceClient
                 }
                 else if (this == request.connection)
                 {
+                    // The stream never opened (the connection closed first, e.g. after a GOAWAY): nothing was sent,
+                    // so another connection may take it, as a request still waiting here would be.
                     request.connection = null;
                     onStreamGone();
-                    request.fail(Protocol.ErrorKind.CONNECTION_RESET);
+                    pool.redispatchOrFail(request);
                 }
             });
         }
@@ -510,7 +512,14 @@ final class InferenceClient
             headers.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM);
             headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
             headers.set(X_CPU_PASSES, cpuPasses);
-            stream.write(new DefaultHttp2HeadersFrame(headers, false));
+            // Headers that could not be written (the connection got its GOAWAY first) reached no one: send again.
+            stream.write(new DefaultHttp2HeadersFrame(headers, false)).addListener(written ->
+            {
+                if (!written.isSuccess())
+                {
+                    unprocessed = true;
+                }
+            });
             // The body stays ours until the outcome, so a stream the service refused can be sent again.
             stream.writeAndFlush(new DefaultHttp2DataFrame(body.retainedDuplicate(), true));
         }
